@@ -1,0 +1,49 @@
+# socialpush: everyday targets. `make test` and `make demo` do all set-up themselves.
+LUA ?= lua5.4
+BUILD := build/$(LUA)
+FLAVOURS := lua5.4 lua5.1 lua5.3 luajit
+
+.PHONY: all deps build test unit demo check lint sanitize valgrind fuzz bench rock clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DLUA=$(LUA) >/dev/null
+	@cmake --build $(BUILD) -j2 >/dev/null
+
+## the whole suite (unit, core, end-to-end through the sandbox) on $(LUA)
+test: build
+	@bash scripts/test.sh $(LUA) spec
+
+## the core specs only, on every supported interpreter
+unit: deps
+	@for l in $(FLAVOURS); do $(MAKE) --no-print-directory build LUA=$$l && \
+	  bash scripts/test.sh $$l spec/unit || exit 1; done
+
+demo: build
+	@$(LUA) -e 'package.path="lua/?.lua;lua/?/init.lua;"..package.path; package.cpath="$(BUILD)/?.so;"..package.cpath' examples/demo.lua
+
+lint:
+	@luacheck -q lua spec bench examples sandbox
+	@cppcheck -q --enable=warning --error-exitcode=1 --inline-suppr -I src src
+
+sanitize: deps
+	@bash .ci/sanitize.sh
+
+valgrind: build
+	@bash .ci/valgrind.sh
+
+fuzz: deps
+	@bash .ci/fuzz.sh $${FUZZ_SECONDS:-60}
+
+bench: build
+	@bash bench/run.sh
+
+rock: deps
+	@bash .ci/rock.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,5 @@
+/*
+** http.c - pure C core (placeholder)
+** SPDX-License-Identifier: MIT
+*/
+#include "http.h"

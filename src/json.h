@@ -1,0 +1,4 @@
+#ifndef SP_json_H
+#define SP_json_H
+typedef int sp_json_placeholder;
+#endif

@@ -1,0 +1,5 @@
+/*
+** sign.c - pure C core (placeholder)
+** SPDX-License-Identifier: MIT
+*/
+#include "sign.h"
