@@ -11,7 +11,9 @@ BUSTED=$(command -v busted)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 # busted's TAP: "ok N - name", "not ok N - name"; load errors show as "not ok" too
-"$LUA" "$BUSTED" --cpath="build/$LUA/?.so" -o TAP "${ROOTS[@]}" 2>&1 | tee "$out" \
+CPATH_DIR=${SP_CPATH_DIR:-build/$LUA}   # the sanitizer job points this at its own build
+# shellcheck disable=SC2086  # VALGRIND is a command prefix (.ci/valgrind.sh)
+${VALGRIND:-} "$LUA" "$BUSTED" --cpath="$CPATH_DIR/?.so" -o TAP "${ROOTS[@]}" 2>&1 | tee "$out" \
   | grep -E -v '^ok [0-9]+' || true
 status=${PIPESTATUS[0]}
 passed=$(grep -c -E '^ok [0-9]+' "$out" || true)
