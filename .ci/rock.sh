@@ -9,6 +9,8 @@ passed=0; failed=0
 check() { local what=$1; shift; if "$@"; then passed=$((passed+1)); echo "ok: $what"; else failed=$((failed+1)); echo "FAILED: $what"; fi; }
 
 check "luarocks lint" luarocks lint "$R"
+check "rockspec is generated from the tree (scripts/gen-rockspec.sh)" \
+  bash -c 'tmp=$(mktemp); cp rockspec/socialpush-scm-1.rockspec "$tmp"; bash scripts/gen-rockspec.sh; diff -u "$tmp" rockspec/socialpush-scm-1.rockspec; rc=$?; rm -f "$tmp"; exit $rc'
 cm=$(sed -n '/set(SP_SOURCES/,/)/p' CMakeLists.txt | grep -oE 'src/[a-z_]+\.c' | sort | tr '\n' ' ')
 rs=$(sed -n '/\["socialpush.core"\]/,/}/p' "$R" | grep -oE 'src/[a-z_]+\.c' | sort | tr '\n' ' ')
 check "CMake and rockspec build the same C sources" test "$cm" = "$rs"

@@ -1,0 +1,195 @@
+local pipeline = require "socialpush.pipeline"
+local publish = require "socialpush.publish"
+local check = require "socialpush.check"
+local media = require "socialpush.media"
+local json = require "socialpush.json"
+
+-- a client whose transport records the request and answers from a queue
+local function stub_client(responses)
+  local c = { sent = {} }
+  function c.request(self, req)
+    self.sent[#self.sent + 1] = req
+    local r = table.remove(responses, 1)
+    if r == nil then error("unstubbed request to " .. req.url) end
+    if r.fail then return nil, r.fail.message, r.fail end
+    return { status = r.status, headers = r.headers or {}, body = r.body or "" }
+  end
+  return c
+end
+
+local fake = { name = "fake", map_error = function(res)
+  local b = res.json or {}
+  return { code = b.code, detail = b.message, kind = b.code == 7 and "duplicate" or nil }
+end }
+
+describe("socialpush.pipeline", function()
+  it("encodes forms and queries with RFC 3986", function()
+    assert.are.equal("a=1&b=x%20y%2Bz", pipeline.form_encode { b = "x y+z", a = 1 })
+    assert.are.equal("a=2&a=1", pipeline.form_encode { { "a", 2 }, { "a", 1 } })
+    assert.are.equal("https://h/p?x=1&q=%26", pipeline.with_query("https://h/p?x=1", { q = "&" }))
+    assert.are.equal("https://h/p", pipeline.with_query("https://h/p", {}))
+  end)
+
+  it("sends a bearer-authenticated JSON call and decodes the reply", function()
+    local c = stub_client { { status = 201, headers = { ["content-type"] = "application/json" },
+      body = '{"id":"1455952740635586573"}' } }
+    local res = assert(pipeline.call(c, { provider = fake, operation = "fake.op", method = "POST",
+      url = "https://api.example/x", json = { text = "hi" }, creds = { access_token = "tok-123456" } }))
+    assert.are.equal("1455952740635586573", res.json.id)
+    local req = c.sent[1]
+    assert.are.same({ "Authorization", "Bearer tok-123456" }, req.headers[1])
+    assert.are.same({ "Content-Type", "application/json" }, req.headers[2])
+    assert.are.same({ text = "hi" }, json.decode(req.body))
+  end)
+
+  it("signs OAuth 1.0a with the query and form parameters", function()
+    local c = stub_client { { status = 200, body = "{}" } }
+    assert(pipeline.call(c, { provider = fake, operation = "fake.op", method = "POST", auth = "oauth1",
+      url = "https://api.example/x", query = { q = "1" }, form = { status = "a b" },
+      creds = { consumer_key = "ck", consumer_secret = "cs", token = "tk", token_secret = "ts" } }))
+    local auth = c.sent[1].headers[1][2]
+    assert.matches('^OAuth ', auth)
+    assert.matches('oauth_signature="', auth, 1, true)
+    assert.are.equal("status=a%20b", c.sent[1].body)
+    assert.are.equal("https://api.example/x?q=1", c.sent[1].url)
+  end)
+
+  it("adds appsecret_proof to the query", function()
+    local c = stub_client { { status = 200, body = "{}" } }
+    assert(pipeline.call(c, { provider = fake, operation = "fake.op", method = "POST", url = "https://g/x",
+      appsecret_proof = true, creds = { access_token = "EAATestAccessToken", app_secret = "test_app_secret" } }))
+    assert.are.equal("https://g/x?appsecret_proof=b2d7d3730f94e0ff60d3741ef00e4160d7227dc1962d0c3d2c498b937b222843",
+      c.sent[1].url)
+  end)
+
+  it("maps a refusal through the provider and scrubs secrets", function()
+    local c = stub_client { { status = 400, headers = { ["retry-after"] = "7" },
+      body = '{"code":7,"message":"duplicate of tok-secret-99"}' } }
+    local res, msg, err = pipeline.call(c, { provider = fake, operation = "fake.op", method = "POST",
+      url = "https://h/x", creds = { access_token = "tok-secret-99" } })
+    assert.is_nil(res)
+    assert.are.equal("duplicate", err.kind)
+    assert.are.equal(7, err.code)
+    assert.are.equal(400, err.status)
+    assert.are.equal(7, err.retry_after)
+    assert.are.equal("fake", err.provider)
+    assert.is_nil(msg:find("tok-secret-99", 1, true))
+    assert.matches("***", msg, 1, true)
+  end)
+
+  it("maps bare statuses to kinds", function()
+    assert.are.equal("auth", pipeline.status_kind(401))
+    assert.are.equal("rate_limited", pipeline.status_kind(429))
+    assert.are.equal("server", pipeline.status_kind(503))
+    assert.are.equal("provider", pipeline.status_kind(418))
+  end)
+
+  it("reports an undecodable success body as decode", function()
+    local c = stub_client { { status = 200, headers = { ["content-type"] = "application/json" }, body = "{oops" } }
+    local _, _, err = pipeline.call(c, { provider = fake, operation = "fake.op", method = "GET", url = "https://h/x",
+      creds = { access_token = "t" } })
+    assert.are.equal("decode", err.kind)
+  end)
+
+  it("refuses missing credentials before sending", function()
+    local c = stub_client {}
+    local _, _, err = pipeline.call(c, { provider = fake, operation = "fake.op", method = "GET", url = "https://h/x",
+      creds = {} })
+    assert.are.equal("invalid_argument", err.kind)
+    assert.are.equal("access_token", err.field)
+    assert.are.equal(0, #c.sent)
+  end)
+
+  it("passes transport failures through with the operation", function()
+    local core = require "socialpush.core"
+    local c = stub_client { { fail = setmetatable({ kind = "timeout", message = "timed out" }, core.error_mt) } }
+    local _, msg, err = pipeline.call(c, { provider = fake, operation = "fake.op", method = "GET", url = "https://h/x",
+      creds = { access_token = "t" } })
+    assert.are.equal("timeout", err.kind)
+    assert.are.equal("fake.op: timed out", msg)
+  end)
+
+  it("normalises results with string ids", function()
+    local r = pipeline.result("x", "post", 12345, nil, {})
+    assert.are.equal("12345", r.post_id)
+    assert.are.equal("x", r.provider)
+  end)
+end)
+
+describe("socialpush.check", function()
+  it("checks text fields", function()
+    assert.is_true(check.text("op", { m = "hi" }, "m", { required = true }))
+    local _, msg, err = check.text("op", {}, "m", { required = true })
+    assert.are.equal("m", err.field)
+    assert.are.equal("op: m is required", msg)
+    assert.is_nil(check.text("op", { m = "  " }, "m", { required = true }))
+    assert.is_nil(check.text("op", { m = "ééé" }, "m", { max = 2 }))
+    assert.is_true(check.text("op", { m = "ééé" }, "m", { max = 3 }))
+    assert.is_nil(check.text("op", { m = "\255" }, "m", {}))
+  end)
+
+  it("refuses ids that could escape a URL path", function()
+    for _, bad in ipairs { "a/b", "..", "a b", "", "x?y", "1%2F", "a\nb" } do
+      local ok, _, err = check.id("op", { id = bad }, "id")
+      assert.is_nil(ok, bad)
+      assert.are.equal("id", err.field)
+    end
+    for _, good in ipairs { "1122334455", "urn:li:organization:5", "PLx_y-z.1" } do
+      assert.is_true(check.id("op", { id = good }, "id"), good)
+    end
+    local args = { id = 12345 }
+    assert.is_true(check.id("op", args, "id"))
+    assert.are.equal("12345", args.id)
+  end)
+end)
+
+describe("socialpush.media", function()
+  it("opens data, files and URLs and sniffs types", function()
+    local m = assert(media.open("op", "picture", { data = "\137PNG\r\n\26\n0000" }))
+    assert.are.equal("image/png", m.content_type)
+    assert.are.equal(12, m.size)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb")); f:write("\0\0\0\24ftypmp42", ("x"):rep(100)); f:close()
+    local v = assert(media.open("op", "video", path))
+    os.remove(path)
+    assert.are.equal("video/mp4", v.content_type)
+    assert.are.equal(112, v.size)
+    assert.are.same({ file = path, offset = 10, length = 5 }, media.range(v, 10, 5))
+    local u = assert(media.open("op", "picture", { url = "https://media.socialpush.test/a.JPG?x=1" }))
+    assert.are.equal("image/jpeg", u.content_type)
+    local _, _, err = media.open("op", "picture", { url = "ftp://x" })
+    assert.are.equal("picture", err.field)
+    local _, _, err2 = media.open("op", "video", "/nonexistent/file.mp4")
+    assert.are.equal("video", err2.field)
+  end)
+
+  it("checks type and size limits", function()
+    local m = { size = 10, content_type = "image/png" }
+    assert.is_true(media.check("op", "picture", m, { types = { "image/png" }, max_size = 10 }))
+    assert.is_nil(media.check("op", "picture", m, { types = { "image/jpeg" } }))
+    assert.is_nil(media.check("op", "picture", m, { max_size = 9 }))
+  end)
+end)
+
+describe("socialpush.publish", function()
+  it("resolves every OneAll resource name", function()
+    local n = 0
+    for _, name in ipairs { "facebook/post", "facebook/picture", "facebook/video", "facebook/group/post",
+      "facebook/group/picture", "facebook/group/video", "facebook/page/post", "facebook/page/picture",
+      "facebook/page/video", "linkedin/post", "linkedin/company/post", "pinterest/board/123/pin",
+      "pinterest/board", "twitter/post", "twitter/picture", "twitter/video", "youtube/video",
+      "youtube/playlist/PL1/video", "youtube/playlist", "youtube/channel/section" } do
+      local p, op = publish.resource(name)
+      assert.is_string(p, name)
+      assert.is_string(op, name)
+      n = n + 1
+    end
+    assert.are.equal(20, n)
+    local p, op, field, value = publish.resource("pinterest/board/987/pin.json")
+    assert.are.same({ "pinterest", "pin", "board_id", "987" }, { p, op, field, value })
+    local r, _, err = publish.resource("myspace/post")
+    assert.is_nil(r)
+    assert.are.equal("invalid_argument", err.kind)
+    assert.are.equal("resource", err.field)
+  end)
+end)
