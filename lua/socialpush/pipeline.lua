@@ -87,11 +87,17 @@ function schemes.oauth1(spec, creds, headers, url)
   for _, k in ipairs { "consumer_key", "consumer_secret", "token", "token_secret" } do
     if type(creds[k]) ~= "string" or creds[k] == "" then return k end
   end
-  local r = sign.oauth1 {
-    method = spec.method, url = url, params = spec.form and pairs_of(spec.form) or nil,
+  local params
+  if spec.form then
+    params = {}
+    for i, kv in ipairs(pairs_of(spec.form)) do params[i] = { kv[1], scalar(kv[2]) } end
+  end
+  local r, msg = sign.oauth1 {
+    method = spec.method, url = url, params = params,
     consumer_key = creds.consumer_key, consumer_secret = creds.consumer_secret,
     token = creds.token, token_secret = creds.token_secret,
   }
+  if not r then return "url", msg end
   headers[#headers + 1] = { "Authorization", r.header }
 end
 
@@ -117,10 +123,11 @@ function M.build(spec)
   for _, kv in ipairs(pairs_of(spec.headers)) do headers[#headers + 1] = kv end
   local scheme = schemes[spec.auth or "bearer"]
   if not scheme then error("pipeline: unknown auth scheme " .. tostring(spec.auth), 2) end
-  local missing = scheme(spec, creds, headers, url)
+  local missing, why = scheme(spec, creds, headers, url)
   if missing then
     return errors.fail { kind = "invalid_argument", field = missing, provider = spec.provider.name,
-      operation = spec.operation, message = spec.operation .. ": credentials lack " .. missing }
+      operation = spec.operation,
+      message = spec.operation .. ": " .. (why and ("cannot sign: " .. why) or ("credentials lack " .. missing)) }
   end
   local body
   if spec.json ~= nil then
