@@ -12,6 +12,7 @@ PKGS=(
   lua-busted lua-cjson lua-check luarocks
   nginx libnginx-mod-http-lua
   valgrind cppcheck time
+  unicode-data
 )
 
 missing=()
