@@ -24,7 +24,7 @@ unit: deps
 	  bash scripts/test.sh $$l spec/unit || exit 1; done
 
 demo: build
-	@$(LUA) -e 'package.path="lua/?.lua;lua/?/init.lua;"..package.path; package.cpath="$(BUILD)/?.so;"..package.cpath' examples/demo.lua
+	@$(LUA) examples/demo.lua
 
 lint:
 	@luacheck -q lua spec bench examples sandbox
