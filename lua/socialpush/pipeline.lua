@@ -147,7 +147,8 @@ function M.build(spec)
     if spec.content_type then headers[#headers + 1] = { "Content-Type", spec.content_type } end
   end
   return { method = spec.method, url = url, headers = headers, body = body,
-    idempotent = spec.idempotent, timeout = spec.timeout }
+    idempotent = spec.idempotent, timeout = spec.timeout, operation = spec.operation,
+    on_progress = spec.on_progress, sink = spec.sink, max_body = spec.max_body }
 end
 
 local function is_expected(spec, status)
