@@ -120,6 +120,7 @@ function M.install(Client)
   end
   Client.x = Client.twitter
   Client.push = M.push
+  Client.oneall = function(self, opts) return require("socialpush.oneall").new(self, opts) end
 end
 
 return M
