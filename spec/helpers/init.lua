@@ -24,5 +24,25 @@ function M.listdir(dir)
   return out
 end
 
+-- One sandbox for the whole busted run (integration specs): attach to
+-- $SOCIALPUSH_SANDBOX (the JSON line of `sandbox/run start`) when set, else
+-- start one that stops when this process exits (finalizer at lua_close plus a
+-- watchdog shell for crashes; its dir is also recorded for `sandbox/run stop`).
+-- Kept on this table, which busted's per-file insulation does not replace.
+function M.sandbox()
+  if M._sandbox then return M._sandbox end
+  local sandbox = require("socialpush.sandbox")
+  local line = os.getenv("SOCIALPUSH_SANDBOX")
+  local sb, err
+  if line and line ~= "" then
+    sb, err = sandbox.attach(line)
+  else
+    sb, err = sandbox.start({ autostop = true })
+  end
+  if not sb then error("spec_helpers.sandbox: " .. tostring(err), 2) end
+  M._sandbox = sb
+  return sb
+end
+
 package.loaded["spec_helpers"] = M
 return M
