@@ -46,8 +46,9 @@ run("linkedin/company/post", function() return li:company_post { message = "Comp
 print("== Pinterest")
 local board = run("pinterest/board", function() return pin:board { name = "socialpush " .. stamp,
   description = "Made by the demo" } end)
-run("pinterest/board/<id>/pin", function() return pin:pin { board_id = board and board.post_id or acc.pinterest.board_id,
-  picture = picture, title = "A pin", link = "https://example.com/" } end)
+run("pinterest/board/<id>/pin", function() return pin:pin {
+  board_id = board and board.post_id or acc.pinterest.board_id, picture = picture, title = "A pin",
+  link = "https://example.com/" } end)
 run("pinterest pin (video)", function() return pin:pin { board_id = acc.pinterest.board_id, video = video,
   title = "A video pin", thumbnail = { url = "https://media.socialpush.test/picture.png" } } end)
 

@@ -41,6 +41,7 @@ cat <<TAIL
       libdirs = { "\$(CURL_LIBDIR)", "\$(CRYPTO_LIBDIR)" },
     },
   },
+  install = { bin = { ["socialpush-sandbox"] = "sandbox/run" } },
   copy_directories = { "docs", "examples" },
 }
 test = { type = "busted" }

@@ -133,7 +133,8 @@ function M.build(spec)
   if spec.json ~= nil then
     local s, msg = json.encode(spec.json)
     if not s then
-      return errors.fail { kind = "invalid_argument", operation = spec.operation, message = spec.operation .. ": " .. msg }
+      return errors.fail { kind = "invalid_argument", operation = spec.operation,
+        message = spec.operation .. ": " .. msg }
     end
     body = s
     headers[#headers + 1] = { "Content-Type", spec.content_type or "application/json" }
@@ -199,10 +200,9 @@ end
 function M.call(client, spec)
   local req, msg, err = M.build(spec)
   if not req then return nil, msg, err end
-  local res
-  res, msg, err = client:request(req)
+  local res, _, rerr = client:request(req)
   if not res then
-    return errors.wrap(err, { operation = spec.operation, provider = spec.provider.name })
+    return errors.wrap(rerr, { operation = spec.operation, provider = spec.provider.name })
   end
   local body = res.body
   if body and body ~= "" and spec.decode ~= "none" then
