@@ -54,6 +54,7 @@ typedef struct {
 } sp_engine_opts;
 
 typedef struct sp_req sp_req;
+struct sp_part;
 
 typedef struct {
   CURLM *multi;           /* NULL once closed (or before init) */
@@ -67,6 +68,7 @@ typedef struct {
   sp_req *finished;       /* done, not yet taken by sp_engine_take (FIFO) */
   sp_req *finished_tail;
   int nactive;
+  int fresh;              /* transfers added since the last perform */
 } sp_engine;
 
 typedef enum {
@@ -90,20 +92,24 @@ struct sp_req {
   CURL *easy;             /* only while RUNNING */
   struct curl_slist *headers;
   curl_mime *mime;
+  struct sp_part *parts;  /* multipart parts, built into mime at start */
   int has_expect, has_ctype;
   /* request body */
   sp_body_kind body_kind;
   const char *mem;        /* SP_BODY_MEM: caller keeps it alive until done */
   size_t mem_len;
   int fd;                 /* SP_BODY_FILE: owned, -1 when none */
-  int64_t file_pos, file_end;
+  int64_t file_start, file_pos, file_end;
   int short_file;         /* the file shrank under us */
+  int sink_fd;            /* response body to this file instead of memory; -1 none */
+  int has_sink, sink_error;
+  int64_t received;       /* response body bytes so far */
   /* options */
   char method[24];
   char host[128];         /* for messages only */
   char *url;
   long timeout_ms;
-  size_t max_body;
+  size_t max_body;        /* cap on the response body (memory or sink) */
   /* response */
   sp_buf body;
   sp_buf hdrs;            /* lowercased name '\0' value '\0' ... (last response only) */
@@ -126,8 +132,8 @@ int sp_http_global_init(void);
 int sp_engine_init(sp_engine *e, const sp_engine_opts *o, sp_err *err);
 /* cancels in-flight requests, frees everything; idempotent */
 void sp_engine_close(sp_engine *e);
-/* curl_multi_perform, then (wait > 0 and transfers running) poll up to wait
-** seconds and perform again; finished requests move to the finished list.
+/* starts new transfers; then (wait > 0, nothing finished yet) curl_multi_poll up to
+** wait seconds and curl_multi_perform; finished requests move to the finished list.
 ** Returns the number of transfers still running; *nfinished gets the length of
 ** the finished list. -1 on a multi error (err filled). */
 int sp_engine_perform(sp_engine *e, double wait, int *nfinished, sp_err *err);
@@ -148,6 +154,8 @@ int sp_req_body_file(sp_req *r, const char *path, int64_t offset, int64_t length
 /* multipart parts: data (copied) or a file path (streamed) */
 int sp_req_part(sp_req *r, const char *name, const char *data, size_t len, const char *file,
                 const char *filename, const char *content_type);
+/* write the response body to a file (created or truncated) instead of memory */
+int sp_req_sink_file(sp_req *r, const char *path);
 void sp_req_options(sp_req *r, double timeout, size_t max_body);
 /* adds to the engine; the request becomes RUNNING */
 int sp_req_start(sp_req *r, sp_engine *e);
@@ -155,6 +163,9 @@ int sp_req_start(sp_req *r, sp_engine *e);
 int sp_req_cancel(sp_req *r);
 /* frees everything (cancels if running); idempotent; state becomes CLOSED */
 void sp_req_close(sp_req *r);
+
+/* monotonic clock, seconds */
+double sp_http_now(void);
 
 /* walk the stored response headers: returns the next offset, or 0 at the end */
 size_t sp_req_header_next(const sp_req *r, size_t off, const char **name, size_t *nlen,

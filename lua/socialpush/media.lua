@@ -108,8 +108,17 @@ end
 function M.part(name, m, offset, length)
   local part = { name = name, filename = m.filename, content_type = m.content_type }
   local body = M.range(m, offset, length)
-  if type(body) == "string" then part.data = body
-  else part.file, part.offset, part.length = body.file, body.offset, body.length end
+  if type(body) == "string" then
+    part.data = body
+  elseif body.offset == 0 and body.length == m.size then
+    part.file = body.file
+  else
+    -- a chunk of a file (bounded by the protocol's chunk size): read just that range
+    local f = assert(io.open(body.file, "rb"))
+    f:seek("set", body.offset)
+    part.data = f:read(body.length) or ""
+    f:close()
+  end
   return part
 end
 
