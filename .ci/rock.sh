@@ -18,7 +18,7 @@ missing=""
 while read -r f; do
   m=${f#lua/}; m=${m%.lua}; m=${m%/init}; m=${m//\//.}
   grep -qF "[\"$m\"] = \"$f\"" "$R" || missing="$missing $m"
-done < <(find lua -name '*.lua' | sort)
+done < <(git ls-files 'lua/*.lua' | sort)
 [ -n "$missing" ] && echo "not in the rockspec:$missing"
 check "rockspec lists every Lua module" test -z "$missing"
 
