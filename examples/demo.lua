@@ -5,7 +5,7 @@
 -- (see examples/_env.lua); `make demo` always runs against the sandbox.
 local env = dofile(((arg and arg[0] or ""):match("^(.*/)") or "./") .. "_env.lua")
 
-local client, acc, sb = env.setup { "facebook", "twitter", "linkedin", "pinterest", "youtube" }
+local client, acc, sb = env.setup { "facebook", "twitter", "linkedin", "pinterest", "youtube", "oneall" }
 local picture, video = env.sample("picture"), env.sample("video")
 local stamp = os.time()
 local failures = 0
@@ -61,6 +61,16 @@ run("youtube/playlist/<id>/video", function() return yt:playlist_video {
   playlist_id = pl and pl.post_id or acc.youtube.playlist_id, video_id = ytv and ytv.post_id or "dQw4w9WgXcQ" } end)
 run("youtube/channel/section", function() return yt:channel_section { type = "singlePlaylist",
   title = "Demo", playlist_ids = { pl and pl.post_id or acc.youtube.playlist_id } } end)
+
+if acc.oneall and acc.oneall.identities then
+  print("== Through a OneAll site (the sandbox's)")
+  local oa = client:oneall { subdomain = acc.oneall.subdomain, public_key = acc.oneall.public_key,
+    private_key = acc.oneall.private_key }
+  run("oneall twitter/post", function() return oa:push(acc.oneall.identities.twitter, "twitter/post",
+    { message = "Hello through OneAll " .. stamp }) end)
+  run("oneall pinterest/board", function() return oa:push(acc.oneall.identities.pinterest, "pinterest/board",
+    { name = "OneAll board " .. stamp }) end)
+end
 
 print("== Facebook operations retired by Facebook (today: refused as deprecated)")
 local _, msg, err = fb:post { message = "Hello" }

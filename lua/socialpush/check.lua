@@ -108,6 +108,25 @@ function M.url(op, args, field, rules)
   return true
 end
 
+--- A shallow copy of an argument table (operations never change the caller's table).
+-- syntax: t2 = check.copy(t)
+function M.copy(t)
+  if type(t) ~= "table" then return t end
+  local out = {}
+  for k, v in pairs(t) do out[k] = v end
+  return out
+end
+
+--- Whether url is https on one of hosts (a set of lower-case host names; port 443 and no
+-- user info allowed): where upload URLs handed out by a provider may send our bytes.
+-- syntax: ok = check.https_host(url, {["www.linkedin.com"] = true})
+function M.https_host(url, hosts)
+  if type(url) ~= "string" then return false end
+  local authority = url:match("^[hH][tT][tT][pP][sS]://([^/?#]+)")
+  if not authority or authority:find("@", 1, true) then return false end
+  return hosts[(authority:lower():gsub(":443$", ""))] == true
+end
+
 --- Run checks in order; the first failure wins.
 -- syntax: ok, msg, err = check.all(op, args, { {check.text, "message", {required=true}}, ... })
 function M.all(op, args, list)

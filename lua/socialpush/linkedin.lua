@@ -155,11 +155,7 @@ end
 
 ------------------------------------------------------------------------------ checks
 
-local function copy(t)
-  local out = {}
-  for k, v in pairs(t) do out[k] = v end
-  return out
-end
+local copy = check.copy
 
 --- Little-text escaping of commentary: \ | { } @ [ ] ( ) < > # * _ ~ get a backslash.
 -- syntax: s = linkedin.little_text(message)
@@ -221,10 +217,7 @@ local function versioned(h)
 end
 
 -- the upload URL's host must be LinkedIn's own (the bearer token goes there)
-local function upload_url_ok(url)
-  local authority = type(url) == "string" and url:match("^[hH][tT][tT][pP][sS]://([^/?#]*)")
-  return authority ~= nil and M.upload_hosts[authority:lower()] == true
-end
+local function upload_url_ok(url) return check.https_host(url, M.upload_hosts) end
 
 -- Images API: initializeUpload for owner, then PUT the bytes; the image URN
 local function upload_image(h, op, owner, value)

@@ -83,11 +83,7 @@ end
 
 ------------------------------------------------------------------------------ checks
 
-local function copy(t)
-  local out = {}
-  for k, v in pairs(t) do out[k] = v end
-  return out
-end
+local copy = check.copy
 
 local function check_board_id(op, a)
   local ok, msg, err = check.id(op, a, "board_id")
@@ -142,10 +138,7 @@ local function digits_id(op, res, name)
   return id
 end
 
-local function upload_url_ok(url)
-  local authority = type(url) == "string" and url:match("^[hH][tT][tT][pP][sS]://([^/?#]*)")
-  return authority ~= nil and M.upload_hosts[authority:lower()] == true
-end
+local function upload_url_ok(url) return check.https_host(url, M.upload_hosts) end
 
 -- GET /media/{id} until succeeded (failed → error), bounded by the client's timeout
 local function await_media(h, op, id)

@@ -48,12 +48,7 @@ local function api(h, path)
   return (h.creds.base_url or M.base_url) .. "/" .. (h.creds.version or M.version) .. path
 end
 
-local function copy(t)
-  if type(t) ~= "table" then return t end
-  local out = {}
-  for k, v in pairs(t) do out[k] = v end
-  return out
-end
+local copy = check.copy
 
 -- seconds until the rate-limit window that stopped the request resets: the latest reset
 -- of an exhausted window (15-minute, per-user 24-hour, per-app 24-hour), else

@@ -183,13 +183,9 @@ local OP_VIDEO = "youtube.video"
 
 -- a session URI we may send the token to: https, a Google host (or the configured one)
 local function session_ok(h, uri)
-  if type(uri) ~= "string" then return false end
-  local auth = uri:match("^[hH][tT][tT][pP][sS]://([^/?#]+)")
-  if not auth or auth:find("@", 1, true) then return false end
-  local host = auth:lower():gsub(":443$", "")
-  if M.session_hosts[host] then return true end
+  if check.https_host(uri, M.session_hosts) then return true end
   local own = (h.creds.api_host or M.api_host):match("^https://([^/?#]+)")
-  return own ~= nil and own:lower() == host
+  return own ~= nil and check.https_host(uri, { [own:lower()] = true })
 end
 M.session_ok = session_ok
 

@@ -44,5 +44,25 @@ function M.sandbox()
   return sb
 end
 
+--- A socialpush client routed to the sandbox (its options merged with opts).
+function M.client(sb, opts)
+  local o = sb:options()
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return require("socialpush").new(o)
+end
+
+--- Journal entries matching filter, waiting (bounded, about 10 s) until there are at
+-- least min: the sandbox writes an entry in its log phase, just after the response.
+-- With a client c the wait uses c:sleep, so that its jobs keep running.
+function M.journal(sb, filter, min, c)
+  local list = assert(sb:requests(filter))
+  for _ = 1, 100 do
+    if not min or #list >= min then break end
+    if c then c:sleep(0.1) else os.execute("sleep 0.1") end
+    list = assert(sb:requests(filter))
+  end
+  return list
+end
+
 package.loaded["spec_helpers"] = M
 return M

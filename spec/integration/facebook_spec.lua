@@ -4,7 +4,6 @@
 -- after a timeout; the resumable video upload resumes a broken chunk and waits out
 -- Retry-After. Every wait is bounded.
 local helpers = require "spec_helpers"
-local socialpush = require "socialpush"
 local sign = require "socialpush.sign"
 local json = require "socialpush.json"
 
@@ -20,11 +19,7 @@ local function sh(cmd)
   return out
 end
 
-local function client(opts)
-  local o = sb:options()
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return socialpush.new(o)
-end
+local function client(opts) return helpers.client(sb, opts) end
 
 local function creds(t)
   local out = {}
@@ -33,16 +28,7 @@ local function creds(t)
   return out
 end
 
--- journal entries, optionally waiting (bounded) until at least min are there
-local function journal(filter, min, c)
-  local list = assert(sb:requests(filter))
-  local deadline = os.time() + 10
-  while min and #list < min and os.time() <= deadline do
-    c:sleep(0.1)
-    list = assert(sb:requests(filter))
-  end
-  return list
-end
+local function journal(filter, min, c) return helpers.journal(sb, filter, min, c) end
 
 -- a Graph create call as the journal shows it: method, host, path, masked auth and proof
 local function assert_graph(e, host, path, status)

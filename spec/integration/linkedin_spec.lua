@@ -1,7 +1,6 @@
 -- LinkedIn end to end through the sandbox: the library's requests, the sandbox's checks,
 -- and the error kinds the refusals map to. Every wait is bounded.
 local helpers = require "spec_helpers"
-local socialpush = require "socialpush"
 local linkedin = require "socialpush.linkedin"
 local json = require "socialpush.json"
 
@@ -9,24 +8,10 @@ local sb, accounts
 
 local PNG = "\137PNG\r\n\26\n" .. ("\0"):rep(120)
 
-local function client(opts)
-  local o = sb:options()
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return socialpush.new(o)
-end
+local function client(opts) return helpers.client(sb, opts) end
 
-local function sleep(s) os.execute("sleep " .. s) end
 
--- journal entries (the log phase may lag the response a little: wait, bounded)
-local function journal(filter, min)
-  local list = sb:requests(filter)
-  for _ = 1, 50 do
-    if #list >= (min or 1) then break end
-    sleep(0.1)
-    list = sb:requests(filter)
-  end
-  return list
-end
+local function journal(filter, min, c) return helpers.journal(sb, filter, min, c) end
 
 local function versioned(h)
   return { { "LinkedIn-Version", h.creds.version or linkedin.version }, { "X-Restli-Protocol-Version", "2.0.0" } }

@@ -1,30 +1,15 @@
 -- Pinterest end to end through the sandbox: pins (image URL, inline image, uploaded video),
 -- boards, the media upload to S3, and the error kinds refusals map to. Every wait is bounded.
 local helpers = require "spec_helpers"
-local socialpush = require "socialpush"
 
 local sb, accounts
 
 local PNG = "\137PNG\r\n\26\n" .. ("\0"):rep(64)
 
-local function client(opts)
-  local o = sb:options()
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return socialpush.new(o)
-end
+local function client(opts) return helpers.client(sb, opts) end
 
-local function sleep(s) os.execute("sleep " .. s) end
 
--- journal entries (the log phase may lag the response a little: wait, bounded)
-local function journal(filter, min)
-  local list = sb:requests(filter)
-  for _ = 1, 50 do
-    if #list >= (min or 1) then break end
-    sleep(0.1)
-    list = sb:requests(filter)
-  end
-  return list
-end
+local function journal(filter, min, c) return helpers.journal(sb, filter, min, c) end
 
 local function get(pin, path)
   local res = assert(pin:call { operation = "pinterest.get", method = "GET",

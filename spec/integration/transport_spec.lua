@@ -15,22 +15,9 @@ local function sh(cmd)
   return out
 end
 
-local function client(opts)
-  local o = sb:options()
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return socialpush.new(o)
-end
+local function client(opts) return helpers.client(sb, opts) end
 
--- journal entries, optionally waiting (bounded) until at least min of them are there
-local function journal(filter, min, c)
-  local list = sb:requests(filter)
-  local deadline = os.time() + 10
-  while min and #list < min and os.time() <= deadline do
-    if c then c:sleep(0.1) else sh("sleep 0.1") end
-    list = sb:requests(filter)
-  end
-  return list
-end
+local function journal(filter, min, c) return helpers.journal(sb, filter, min, c) end
 
 local function make_file(name, mib)
   local path = tmpdir .. "/" .. name

@@ -2,16 +2,11 @@
 -- OAuth 1.0a and OAuth 2 bearer credentials, refusals mapped to kinds, and the upload
 -- protocol under faults (429 + Retry-After on a segment, a dropped segment, resume).
 local helpers = require "spec_helpers"
-local socialpush = require "socialpush"
 local json = require "socialpush.json"
 
 local sb, accounts
 
-local function client(opts)
-  local o = sb:options()
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return socialpush.new(o)
-end
+local function client(opts) return helpers.client(sb, opts) end
 
 local function sh(cmd)
   local p = assert(io.popen(cmd))
@@ -22,16 +17,7 @@ end
 
 -- journal entries; entries are written when nginx finishes a request, so wait (bounded)
 -- until at least min are there
-local function journal(filter, min)
-  local list = sb:requests(filter)
-  local tries = 0
-  while min and #list < min and tries < 50 do
-    sh("sleep 0.1")
-    tries = tries + 1
-    list = sb:requests(filter)
-  end
-  return list
-end
+local function journal(filter, min, c) return helpers.journal(sb, filter, min, c) end
 
 local function control(method, path, body)
   local status, v = sb:control(method, path, body)

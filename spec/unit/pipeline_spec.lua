@@ -143,6 +143,29 @@ describe("socialpush.check", function()
   end)
 end)
 
+describe("check helpers", function()
+  it("copies argument tables shallowly", function()
+    local inner = {}
+    local t = { a = 1, b = inner }
+    local c = check.copy(t)
+    assert.are_not.equal(t, c)
+    assert.are.equal(inner, c.b)
+    assert.are.equal(1, c.a)
+    assert.are.equal("x", check.copy("x"))
+  end)
+
+  it("accepts upload URLs only over https on the given hosts", function()
+    local hosts = { ["www.linkedin.com"] = true }
+    assert.is_true(check.https_host("https://www.linkedin.com/dms-uploads/x?y=1", hosts))
+    assert.is_true(check.https_host("HTTPS://WWW.LinkedIn.com:443/x", hosts))
+    for _, bad in ipairs { "http://www.linkedin.com/x", "https://evil.example/x",
+      "https://www.linkedin.com@evil.example/x", "https://www.linkedin.com:8443/x",
+      "https://www.linkedin.com.evil.example/", "ftp://www.linkedin.com/", 42 } do
+      assert.is_false(check.https_host(bad, hosts), tostring(bad))
+    end
+  end)
+end)
+
 describe("socialpush.media", function()
   it("opens data, files and URLs and sniffs types", function()
     local m = assert(media.open("op", "picture", { data = "\137PNG\r\n\26\n0000" }))
