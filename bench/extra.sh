@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 SECS=${BENCH_SECONDS:-2}
 for l in lua5.4 luajit; do
   [ -f "build/$l/socialpush/core.so" ] || continue
-  [ -f bench/json_bench.lua ] && "$l" bench/json_bench.lua "$SECS"
+  [ -f bench/json_bench.lua ] && "$l" bench/json_bench.lua 0.3 3
   [ -f bench/sign_bench.lua ] && "$l" bench/sign_bench.lua "$SECS"
 done
 [ -f bench/post_bench.lua ] && lua5.4 bench/post_bench.lua "$BENCH_URL" 40000

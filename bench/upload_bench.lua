@@ -38,3 +38,10 @@ if not doc or doc.bytes ~= size then
 end
 print(("%s.socialpush.upload.mbps %.1f MB/s"):format(flavour, size / secs / 1e6))
 print(("%s.socialpush.upload.seconds %.3f s"):format(flavour, secs))
+-- peak resident set of this process (the whole upload), from the kernel
+local st = io.open("/proc/self/status", "r")
+if st then
+  local hwm = st:read("*a"):match("VmHWM:%s*(%d+)")
+  st:close()
+  if hwm then print(("%s.socialpush.upload.maxrss %d KB"):format(flavour, tonumber(hwm))) end
+end

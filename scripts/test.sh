@@ -12,8 +12,8 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 # busted's TAP: "ok N - name", "not ok N - name"; load errors show as "not ok" too
 CPATH_DIR=${SP_CPATH_DIR:-build/$LUA}   # the sanitizer job points this at its own build
-# shellcheck disable=SC2086  # VALGRIND is a command prefix (.ci/valgrind.sh)
-${VALGRIND:-} "$LUA" "$BUSTED" --cpath="$CPATH_DIR/?.so" -o TAP "${ROOTS[@]}" 2>&1 | tee "$out" \
+# shellcheck disable=SC2086  # command prefixes: VALGRIND (.ci/valgrind.sh), SP_RUN_PREFIX (.ci/sanitize.sh)
+${SP_RUN_PREFIX:-} ${VALGRIND:-} "$LUA" "$BUSTED" --cpath="$CPATH_DIR/?.so" -o TAP "${ROOTS[@]}" 2>&1 | tee "$out" \
   | grep -E -v '^ok [0-9]+' || true
 status=${PIPESTATUS[0]}
 passed=$(grep -c -E '^ok [0-9]+' "$out" || true)
