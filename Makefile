@@ -15,7 +15,9 @@ build: deps
 	@cmake --build $(BUILD) -j2 >/dev/null
 
 ## the whole suite (unit, core, end-to-end through the sandbox) on $(LUA)
+## (the OpenResty and gateway specs run nginx's LuaJIT: they need the luajit build too)
 test: build
+	@$(MAKE) --no-print-directory build LUA=luajit
 	@bash scripts/test.sh $(LUA) spec
 
 ## the core specs only, on every supported interpreter
