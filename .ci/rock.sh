@@ -31,7 +31,7 @@ for v in 5.4 5.1; do
       "lua$v" -e "package.path='$lp'; package.cpath='$cp'
         local sp = require 'socialpush'
         assert(sp._VERSION == require('socialpush.core')._VERSION)
-        assert(package.searchpath('socialpush', package.path):find('$tree', 1, true))
+        assert(debug.getinfo(sp.new, 'S').source:find('$tree', 1, true), 'loaded from outside the rock tree')
         local ok, sb = pcall(require, 'socialpush.sandbox')
         assert(ok, sb)
         print('socialpush ' .. sp._VERSION .. ' from the rock tree')"
