@@ -64,5 +64,39 @@ function M.journal(sb, filter, min, c)
   return list
 end
 
+--- Number subtype ("integer"/"float"; every number is "float" before Lua 5.3).
+function M.mtype(x)
+  if math.type then return math.type(x) end
+  return type(x) == "number" and "float" or nil
+end
+
+--- Strict deep equality for decoded JSON: same types and number subtypes, signed zeros,
+-- same metatables (the array mark), same keys. Returns true, or false and where it differs.
+function M.same(a, b, path)
+  path = path or "$"
+  if type(a) ~= type(b) then
+    return false, path .. ": " .. type(a) .. " vs " .. type(b)
+  end
+  if type(a) == "number" then
+    if M.mtype(a) ~= M.mtype(b) then return false, path .. ": " .. M.mtype(a) .. " vs " .. M.mtype(b) end
+    if a ~= b then return false, path .. (": %.17g vs %.17g"):format(a, b) end
+    if a == 0 and 1 / a ~= 1 / b then return false, path .. ": signed zero" end
+    return true
+  end
+  if type(a) == "table" then
+    if getmetatable(a) ~= getmetatable(b) then return false, path .. ": metatable" end
+    for k, v in next, a do
+      local ok, why = M.same(v, rawget(b, k), path .. "[" .. tostring(k) .. "]")
+      if not ok then return false, why end
+    end
+    for k in next, b do
+      if rawget(a, k) == nil then return false, path .. ": extra key " .. tostring(k) end
+    end
+    return true
+  end
+  if a ~= b then return false, path .. ": " .. tostring(a) .. " vs " .. tostring(b) end
+  return true
+end
+
 package.loaded["spec_helpers"] = M
 return M

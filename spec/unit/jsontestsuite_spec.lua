@@ -4,37 +4,10 @@
 local json = require "socialpush.json"
 local H = require "spec_helpers"
 
-local has_int = math.type ~= nil
 local dir = H.shared("specs/jsontestsuite/test_parsing")
 
-local function mtype(x)
-  if has_int then return math.type(x) end
-  return type(x) == "number" and "float" or nil
-end
 
-local function same(a, b, path)
-  path = path or "$"
-  if type(a) ~= type(b) then return false, path .. ": " .. type(a) .. " vs " .. type(b) end
-  if type(a) == "number" then
-    if mtype(a) ~= mtype(b) or a ~= b or (a == 0 and 1 / a ~= 1 / b) then
-      return false, path .. (": %.17g vs %.17g"):format(a, b)
-    end
-    return true
-  end
-  if type(a) == "table" then
-    if getmetatable(a) ~= getmetatable(b) then return false, path .. ": metatable" end
-    for k, v in next, a do
-      local ok, why = same(v, rawget(b, k), path .. "[" .. tostring(k) .. "]")
-      if not ok then return false, why end
-    end
-    for k in next, b do
-      if rawget(a, k) == nil then return false, path .. ": extra key " .. tostring(k) end
-    end
-    return true
-  end
-  if a ~= b then return false, path .. ": " .. tostring(a) .. " vs " .. tostring(b) end
-  return true
-end
+local same = H.same
 
 local files = { y = {}, n = {}, i = {} }
 for _, name in ipairs(H.listdir(dir)) do
