@@ -106,7 +106,7 @@ int sp_engine_init(sp_engine *e, const sp_engine_opts *o, sp_err *err) {
     if (l == NULL) goto oom;
     e->connect_to = l;
   }
-  e->pool = (CURL **)calloc(SP_POOL_MAX, sizeof(CURL *));
+  e->pool = (struct sp_pooled *)calloc(SP_POOL_MAX, sizeof *e->pool);
   if (e->pool == NULL) goto oom;
   e->cappool = SP_POOL_MAX;
   if ((e->multi = curl_multi_init()) == NULL) goto oom;
@@ -140,13 +140,24 @@ static void release_transfer(sp_req *r) {
   if (r->has_sink && r->sink_fd >= 0) { close(r->sink_fd); r->sink_fd = -1; }
 }
 
-static void pool_put(sp_engine *e, CURL *h) {
-  if (e->multi != NULL && e->npool < e->cappool) {
-    curl_easy_reset(h);
-    e->pool[e->npool++] = h;
-  } else {
+/* An idle handle keeps its options when shape != 0 (a request of the same shape
+** only sets what differs, see set_options); otherwise it is reset. Pointers into
+** the finished request are cleared either way. */
+static void pool_put(sp_engine *e, CURL *h, unsigned shape) {
+  if (e->multi == NULL || e->npool >= e->cappool) {
     curl_easy_cleanup(h);
+    return;
   }
+  if (shape == 0) {
+    curl_easy_reset(h);
+  } else {
+    curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)NULL);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, (char *)NULL);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+  }
+  e->pool[e->npool].h = h;
+  e->pool[e->npool].shape = shape;
+  e->npool++;
 }
 
 void sp_engine_close(sp_engine *e) {
@@ -163,8 +174,9 @@ void sp_engine_close(sp_engine *e) {
     r->err.sent = r->prereq;
   }
   while (e->finished) unlink_req(e->finished);
-  for (i = 0; i < e->npool; i++) curl_easy_cleanup(e->pool[i]);
+  for (i = 0; i < e->npool; i++) curl_easy_cleanup(e->pool[i].h);
   free(e->pool);
+  free(e->url_cache);
   if (e->multi) curl_multi_cleanup(e->multi);
   curl_slist_free_all(e->connect_to);
   free(e->ca_file);
@@ -244,7 +256,7 @@ static void finish(sp_engine *e, sp_req *r, CURLcode rc) {
   }
   curl_multi_remove_handle(e->multi, h);
   r->easy = NULL;
-  pool_put(e, h);
+  pool_put(e, h, rc == CURLE_OK ? r->shape : 0);
   release_transfer(r);
   /* active -> finished (FIFO) */
   unlink_req(r);
@@ -333,22 +345,11 @@ static int req_fail(sp_req *r, sp_kind kind, const char *fmt, ...) {
   return -1;
 }
 
-int sp_req_init(sp_req *r, const char *method, const char *url, size_t url_len) {
-  size_t i, mlen = strlen(method);
+/* scheme and host of url (r->url), in r->host; 0 or -1 with r->err */
+static int parse_url(sp_req *r) {
   CURLU *u;
   char *scheme = NULL, *host = NULL;
   int bad;
-  r->fd = -1;
-  r->sink_fd = -1;
-  r->state = SP_REQ_READY;
-  if (mlen == 0 || mlen >= sizeof r->method || !sp_http_header_name_ok(method, mlen))
-    return req_fail(r, SP_EINVAL, "invalid HTTP method");
-  memcpy(r->method, method, mlen + 1);
-  for (i = 0; i < url_len; i++)
-    if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] == 0x7f)
-      return req_fail(r, SP_EINVAL, "invalid URL: control character or space");
-  if ((r->url = sp_memdup(url, url_len)) == NULL)
-    return req_fail(r, SP_ETRANSPORT, "out of memory");
   if ((u = curl_url()) == NULL) return req_fail(r, SP_ETRANSPORT, "out of memory");
   bad = curl_url_set(u, CURLUPART_URL, r->url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
@@ -362,6 +363,44 @@ int sp_req_init(sp_req *r, const char *method, const char *url, size_t url_len) 
   curl_url_cleanup(u);
   if (bad == 2) return req_fail(r, SP_EINVAL, "invalid URL: only https and http are supported");
   if (bad) return req_fail(r, SP_EINVAL, "invalid URL");
+  return 0;
+}
+
+/* method and URL checks shared by both initialisers; the URL is copied */
+static int init_common(sp_req *r, const char *method, const char *url, size_t url_len) {
+  size_t i, mlen = strlen(method);
+  r->fd = -1;
+  r->sink_fd = -1;
+  r->state = SP_REQ_READY;
+  if (mlen == 0 || mlen >= sizeof r->method || !sp_http_header_name_ok(method, mlen))
+    return req_fail(r, SP_EINVAL, "invalid HTTP method");
+  memcpy(r->method, method, mlen + 1);
+  for (i = 0; i < url_len; i++)
+    if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] == 0x7f)
+      return req_fail(r, SP_EINVAL, "invalid URL: control character or space");
+  if ((r->url = sp_memdup(url, url_len)) == NULL)
+    return req_fail(r, SP_ETRANSPORT, "out of memory");
+  return 0;
+}
+
+int sp_req_init(sp_req *r, const char *method, const char *url, size_t url_len) {
+  if (init_common(r, method, url, url_len) != 0) return -1;
+  return parse_url(r);
+}
+
+int sp_req_init_in(sp_req *r, sp_engine *e, const char *method, const char *url,
+                   size_t url_len) {
+  if (init_common(r, method, url, url_len) != 0) return -1;
+  if (e->url_cache != NULL && e->url_cache_len == url_len &&
+      memcmp(e->url_cache, url, url_len) == 0) {
+    memcpy(r->host, e->url_cache_host, sizeof r->host);
+    return 0;
+  }
+  if (parse_url(r) != 0) return -1;
+  free(e->url_cache);             /* remember it; a failed copy only loses the cache */
+  e->url_cache = sp_memdup(url, url_len);
+  e->url_cache_len = url_len;
+  memcpy(e->url_cache_host, r->host, sizeof r->host);
   return 0;
 }
 
@@ -694,12 +733,10 @@ static CURLcode set_body(sp_req *r, CURL *h) {
   return rc;
 }
 
-static CURLcode set_options(sp_req *r, sp_engine *e, CURL *h) {
+/* options every request of an engine sets the same way */
+static CURLcode set_engine_options(sp_engine *e, CURL *h) {
   CURLcode rc = CURLE_OK;
-  SETOPT(h, CURLOPT_URL, r->url);
-  SETOPT(h, CURLOPT_PRIVATE, (void *)r);
   SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-  SETOPT(h, CURLOPT_ERRORBUFFER, r->errbuf);
   SETOPT(h, CURLOPT_PROTOCOLS_STR, "https,http");
   SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
   SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -708,7 +745,6 @@ static CURLcode set_options(sp_req *r, sp_engine *e, CURL *h) {
   SETOPT(h, CURLOPT_PIPEWAIT, 1L);
   SETOPT(h, CURLOPT_TCP_KEEPALIVE, 1L);
   SETOPT(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-  SETOPT(h, CURLOPT_TIMEOUT_MS, r->timeout_ms ? r->timeout_ms : e->timeout_ms);
   SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, e->connect_timeout_ms);
   SETOPT(h, CURLOPT_USERAGENT, e->user_agent);
   if (e->ca_file) {
@@ -717,40 +753,84 @@ static CURLcode set_options(sp_req *r, sp_engine *e, CURL *h) {
   }
   if (e->proxy) SETOPT(h, CURLOPT_PROXY, e->proxy);
   if (e->connect_to) SETOPT(h, CURLOPT_CONNECT_TO, e->connect_to);
-  SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
   SETOPT(h, CURLOPT_WRITEFUNCTION, on_write);
-  SETOPT(h, CURLOPT_WRITEDATA, r);
   SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
-  SETOPT(h, CURLOPT_HEADERDATA, r);
   SETOPT(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-  SETOPT(h, CURLOPT_XFERINFODATA, r);
   SETOPT(h, CURLOPT_NOPROGRESS, 0L);
   SETOPT(h, CURLOPT_PREREQFUNCTION, on_prereq);
+  return rc;
+}
+
+/* what the request itself sets; on a handle of the same shape (same method, a body
+** that is none or in memory) it overrides everything the previous request set */
+static CURLcode set_request_options(sp_req *r, sp_engine *e, CURL *h) {
+  CURLcode rc = CURLE_OK;
+  SETOPT(h, CURLOPT_URL, r->url);
+  SETOPT(h, CURLOPT_PRIVATE, (void *)r);
+  SETOPT(h, CURLOPT_ERRORBUFFER, r->errbuf);
+  SETOPT(h, CURLOPT_TIMEOUT_MS, r->timeout_ms ? r->timeout_ms : e->timeout_ms);
+  SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
+  SETOPT(h, CURLOPT_WRITEDATA, r);
+  SETOPT(h, CURLOPT_HEADERDATA, r);
+  SETOPT(h, CURLOPT_XFERINFODATA, r);
   SETOPT(h, CURLOPT_PREREQDATA, r);
   if (rc == CURLE_OK) rc = set_body(r, h);
   SETOPT(h, CURLOPT_HTTPHEADER, r->headers);
   return rc;
 }
 
+/* the option shape of a request, 0 when its handle must be reset after use: a
+** known method with no body or an in-memory one (no file, multipart or sink) */
+static unsigned req_shape(const sp_req *r) {
+  static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", NULL };
+  unsigned i;
+  if ((r->body_kind != SP_BODY_NONE && r->body_kind != SP_BODY_MEM) || r->has_sink) return 0;
+  for (i = 0; methods[i]; i++)
+    if (strcmp(r->method, methods[i]) == 0) return (i + 1) << 4 | (unsigned)r->body_kind;
+  return 0;
+}
+
+/* an idle handle, preferring one of the given shape (*reuse set when found) */
+static CURL *pool_get(sp_engine *e, unsigned shape, int *reuse) {
+  int i;
+  CURL *h;
+  *reuse = 0;
+  if (e->npool == 0) return curl_easy_init();
+  for (i = e->npool - 1; i >= 0 && shape != 0; i--) {
+    if (e->pool[i].shape == shape) {
+      h = e->pool[i].h;
+      e->pool[i] = e->pool[--e->npool];
+      *reuse = 1;
+      return h;
+    }
+  }
+  h = e->pool[--e->npool].h;
+  if (e->pool[e->npool].shape != 0) curl_easy_reset(h);
+  return h;
+}
+
 int sp_req_start(sp_req *r, sp_engine *e) {
   CURL *h;
   CURLcode rc;
   CURLMcode mc;
+  int reuse;
   if (r->state != SP_REQ_READY) return req_fail(r, SP_EINVAL, "request cannot be started");
   if (e->multi == NULL) return req_fail(r, SP_EINVAL, "engine is closed");
   if (r->max_body == 0) r->max_body = e->max_body;
-  h = e->npool > 0 ? e->pool[--e->npool] : curl_easy_init();
+  r->shape = req_shape(r);
+  h = pool_get(e, r->shape, &reuse);
   if (h == NULL) return req_fail(r, SP_ETRANSPORT, "%s: out of memory", r->host);
   r->errbuf[0] = '\0';
-  rc = set_options(r, e, h);
+  rc = reuse ? CURLE_OK : set_engine_options(e, h);
+  if (rc == CURLE_OK) rc = set_request_options(r, e, h);
   if (rc != CURLE_OK) {
-    pool_put(e, h);
+    pool_put(e, h, 0);
     release_transfer(r);
     return req_fail(r, rc == CURLE_OUT_OF_MEMORY ? SP_ETRANSPORT : SP_EINVAL,
                     "%s: cannot set up the request: %s", r->host, curl_easy_strerror(rc));
   }
   if ((mc = curl_multi_add_handle(e->multi, h)) != CURLM_OK) {
-    pool_put(e, h);
+    pool_put(e, h, 0);
     release_transfer(r);
     return req_fail(r, SP_ETRANSPORT, "%s: %s", r->host, curl_multi_strerror(mc));
   }
@@ -770,7 +850,7 @@ int sp_req_cancel(sp_req *r) {
   sp_engine *e = r->eng;
   if (r->state != SP_REQ_RUNNING || e == NULL) return 0;
   curl_multi_remove_handle(e->multi, r->easy);
-  pool_put(e, r->easy);
+  pool_put(e, r->easy, 0);
   r->easy = NULL;
   unlink_req(r);
   release_transfer(r);

@@ -55,6 +55,9 @@ typedef struct {
 
 typedef struct sp_req sp_req;
 struct sp_part;
+/* an idle easy handle: shape is what a same-shaped request need not set again
+** (0: reset it before reuse) */
+struct sp_pooled { CURL *h; unsigned shape; };
 
 typedef struct {
   CURLM *multi;           /* NULL once closed (or before init) */
@@ -62,8 +65,11 @@ typedef struct {
   size_t max_body;
   char *ca_file, *proxy, *user_agent;
   struct curl_slist *connect_to;
-  CURL **pool;            /* idle easy handles, reset before reuse */
+  struct sp_pooled *pool; /* idle easy handles (see sp_req_start) */
   int npool, cappool;
+  char *url_cache;        /* the last URL sp_req_init_in accepted, and its host */
+  size_t url_cache_len;
+  char url_cache_host[128];
   sp_req *active;         /* in the multi (doubly linked) */
   sp_req *finished;       /* done, not yet taken by sp_engine_take (FIFO) */
   sp_req *finished_tail;
@@ -94,6 +100,7 @@ struct sp_req {
   curl_mime *mime;
   struct sp_part *parts;  /* multipart parts, built into mime at start */
   int has_expect, has_ctype;
+  unsigned shape;         /* set by sp_req_start: the easy handle's option shape */
   /* request body */
   sp_body_kind body_kind;
   const char *mem;        /* SP_BODY_MEM: caller keeps it alive until done */
@@ -147,6 +154,9 @@ int sp_http_header_value_ok(const char *s, size_t n);
 
 /* request set-up, on a zeroed sp_req; each returns 0 or -1 with req->err */
 int sp_req_init(sp_req *r, const char *method, const char *url, size_t url_len);
+/* the same, skipping the URL parse when url is the engine's previous one */
+int sp_req_init_in(sp_req *r, sp_engine *e, const char *method, const char *url,
+                   size_t url_len);
 int sp_req_header(sp_req *r, const char *name, size_t nlen, const char *value, size_t vlen,
                   int remove);
 int sp_req_body_mem(sp_req *r, const char *data, size_t len);

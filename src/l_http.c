@@ -62,9 +62,50 @@ static void *new_object(lua_State *L, size_t size, const char *mt) {
   void *p = lsp_newuserdata(L, size);
   memset(p, 0, size);
   lsp_setmetatable(L, mt);
-  lua_createtable(L, 0, 4);           /* engine, body, result, rerr */
+  lua_newtable(L);
   set_uv(L, -2);
   return p;
+}
+
+/* A request's user values, by slot: its engine, its string body (sent without a
+** copy) and its cached result or error. Lua 5.4 keeps them in the userdata
+** itself; older versions in a user value table. */
+enum { SLOT_ENGINE = 1, SLOT_BODY, SLOT_RESULT, SLOT_RERR, NSLOTS = SLOT_RERR };
+
+static void *new_request(lua_State *L, size_t size) {
+  void *p;
+#if LUA_VERSION_NUM >= 504
+  p = lua_newuserdatauv(L, size, NSLOTS);
+#else
+  p = lua_newuserdata(L, size);
+  lua_createtable(L, NSLOTS, 0);
+  set_uv(L, -2);
+#endif
+  memset(p, 0, size);
+  lsp_setmetatable(L, SP_REQUEST);
+  return p;
+}
+
+static void get_slot(lua_State *L, int idx, int slot) {     /* pushes the value */
+#if LUA_VERSION_NUM >= 504
+  lua_getiuservalue(L, idx, slot);
+#else
+  push_uv(L, idx);
+  lua_rawgeti(L, -1, slot);
+  lua_remove(L, -2);
+#endif
+}
+
+static void set_slot(lua_State *L, int idx, int slot) {     /* pops the value */
+#if LUA_VERSION_NUM >= 504
+  lua_setiuservalue(L, idx, slot);
+#else
+  idx = lsp_absindex(L, idx);
+  push_uv(L, idx);
+  lua_insert(L, -2);
+  lua_rawseti(L, -2, slot);
+  lua_pop(L, 1);
+#endif
 }
 
 static int fail_err(lua_State *L, const sp_err *e) {
@@ -246,8 +287,7 @@ static l_req *check_req(lua_State *L, int idx) {
 
 /* forget the engine's link to request 1 (it is no longer linked in C) */
 static void unlink_lua(lua_State *L) {
-  push_uv(L, 1);
-  lua_getfield(L, -1, "engine");
+  get_slot(L, 1, SLOT_ENGINE);
   if (lua_isuserdata(L, -1)) {
     push_uv(L, -1);
     lua_pushlightuserdata(L, lua_touserdata(L, 1));
@@ -255,7 +295,7 @@ static void unlink_lua(lua_State *L) {
     lua_rawset(L, -3);
     lua_pop(L, 1);
   }
-  lua_pop(L, 2);
+  lua_pop(L, 1);
 }
 
 static int add_header(lua_State *L, sp_req *r, int k, int v) {
@@ -324,14 +364,14 @@ static int add_parts(lua_State *L, sp_req *r, int t) {
 
 static const char *const body_keys[] = { "file", "offset", "length", "multipart", NULL };
 
-/* body: a string, {file=, offset=, length=} or {multipart={...}}; q at -1 */
-static int set_body(lua_State *L, sp_req *r, int b, int quv) {
+/* body: a string, {file=, offset=, length=} or {multipart={...}}; q: the request */
+static int set_body(lua_State *L, sp_req *r, int b, int q) {
   if (lua_isnil(L, b)) return 0;
   if (lua_type(L, b) == LUA_TSTRING) {
     size_t n;
     const char *s = lua_tolstring(L, b, &n);
     lua_pushvalue(L, b);
-    lua_setfield(L, quv, "body");             /* keeps s alive while it is sent */
+    set_slot(L, q, SLOT_BODY);                /* keeps s alive while it is sent */
     return sp_req_body_mem(r, s, n);
   }
   luaL_argcheck(L, lua_istable(L, b), 2, "body: string or table expected");
@@ -380,14 +420,13 @@ static int l_engine_add(lua_State *L) {
   max_body = opt_number(L, 2, "max_body", 0, 1);
   lua_getfield(L, 2, "headers");               /* 3 */
   lua_getfield(L, 2, "body");                  /* 4 */
-  q = (l_req *)new_object(L, sizeof *q, SP_REQUEST);  /* 5 */
-  push_uv(L, 5);                               /* 6 */
-  lua_getfield(L, 2, "sink");                  /* 7 */
+  q = (l_req *)new_request(L, sizeof *q);     /* 5 */
+  lua_getfield(L, 2, "sink");                  /* 6 */
   lua_pushvalue(L, 1);
-  lua_setfield(L, 6, "engine");
-  if (sp_req_init(&q->r, method ? method : "GET", url, ulen) != 0 ||
-      add_headers(L, &q->r, 3) != 0 || set_body(L, &q->r, 4, 6) != 0 ||
-      set_sink(L, &q->r, 7) != 0)
+  set_slot(L, 5, SLOT_ENGINE);
+  if (sp_req_init_in(&q->r, &g->e, method ? method : "GET", url, ulen) != 0 ||
+      add_headers(L, &q->r, 3) != 0 || set_body(L, &q->r, 4, 5) != 0 ||
+      set_sink(L, &q->r, 6) != 0)
     goto fail;
   sp_req_options(&q->r, timeout, (size_t)max_body);
   if (sp_req_start(&q->r, &g->e) != 0) goto fail;
@@ -447,22 +486,17 @@ static int l_req_progress(lua_State *L) {
   return 4;
 }
 
+#define SP_RESULT_INDEX "socialpush.response.__index"
+
+/* res.headers: lower-case name -> value, repeats joined with ", " */
 static void push_headers(lua_State *L, sp_req *r) {
   size_t off = 0, nl, vl;
   const char *name, *value;
-  int i = 0;
-  lua_createtable(L, 0, r->nhdrs);                /* headers */
-  lua_createtable(L, r->nhdrs, 0);                /* header_list */
+  lua_createtable(L, 0, r->nhdrs);
   while ((off = sp_req_header_next(r, off, &name, &nl, &value, &vl)) != 0) {
-    lua_createtable(L, 2, 0);
-    lua_pushlstring(L, name, nl);
-    lua_rawseti(L, -2, 1);
-    lua_pushlstring(L, value, vl);
-    lua_rawseti(L, -2, 2);
-    lua_rawseti(L, -2, ++i);
     lua_pushlstring(L, name, nl);
     lua_pushvalue(L, -1);
-    lua_rawget(L, -4);                            /* earlier value of a repeat */
+    lua_rawget(L, -3);                            /* earlier value of a repeat */
     if (lua_isnil(L, -1)) {
       lua_pop(L, 1);
       lua_pushlstring(L, value, vl);
@@ -471,25 +505,78 @@ static void push_headers(lua_State *L, sp_req *r) {
       lua_pushlstring(L, value, vl);
       lua_concat(L, 3);
     }
-    lua_rawset(L, -4);
+    lua_rawset(L, -3);
   }
-  lua_setfield(L, -3, "header_list");
   lua_setfield(L, -2, "headers");
 }
 
-static void push_timings(lua_State *L, const sp_timings *t) {
+/* res.header_list: every {name, value} in order, from the raw block
+** (lower-case name NUL value NUL ...) */
+static void push_header_list(lua_State *L, const char *p, size_t len) {
+  const char *end = p + len;
+  int i = 0;
+  lua_newtable(L);
+  while (p < end) {
+    size_t nl = strlen(p), vl = strlen(p + nl + 1);
+    lua_createtable(L, 2, 0);
+    lua_pushlstring(L, p, nl);
+    lua_rawseti(L, -2, 1);
+    lua_pushlstring(L, p + nl + 1, vl);
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, ++i);
+    p += nl + 1 + vl + 1;
+  }
+}
+
+static const char *const TIMING_NAMES[] = {
+  "namelookup", "connect", "tls", "start_transfer", "total"
+};
+
+/* res.timings from the five doubles kept as a string */
+static void push_timings(lua_State *L, const char *p, size_t len) {
+  double t[5];
+  int i;
+  memset(t, 0, sizeof t);
+  memcpy(t, p, len < sizeof t ? len : sizeof t);
   lua_createtable(L, 0, 5);
-  lua_pushnumber(L, t->namelookup);
-  lua_setfield(L, -2, "namelookup");
-  lua_pushnumber(L, t->connect);
-  lua_setfield(L, -2, "connect");
-  lua_pushnumber(L, t->tls);
-  lua_setfield(L, -2, "tls");
-  lua_pushnumber(L, t->start_transfer);
-  lua_setfield(L, -2, "start_transfer");
-  lua_pushnumber(L, t->total);
-  lua_setfield(L, -2, "total");
-  lua_setfield(L, -2, "timings");
+  for (i = 0; i < 5; i++) {
+    lua_pushnumber(L, t[i]);
+    lua_setfield(L, -2, TIMING_NAMES[i]);
+  }
+}
+
+/* __index of a response: header_list and timings are built on first use from
+** what its own metatable keeps ([1] the raw header block, [2] the timings) */
+static int l_result_index(lua_State *L) {
+  const char *k = lua_tostring(L, 2), *p;
+  size_t len;
+  int slot;
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  if (strcmp(k, "header_list") == 0) slot = 1;
+  else if (strcmp(k, "timings") == 0) slot = 2;
+  else return 0;
+  if (!lua_getmetatable(L, 1)) return 0;
+  lua_rawgeti(L, -1, slot);
+  p = lua_tolstring(L, -1, &len);
+  if (p == NULL) return 0;
+  if (slot == 1) push_header_list(L, p, len);
+  else push_timings(L, p, len);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);                               /* built once */
+  return 1;
+}
+
+/* the metatable of the response at -1 keeps the lazy fields' data */
+static void set_result_meta(lua_State *L, sp_req *r) {
+  lua_createtable(L, 2, 1);
+  lua_getfield(L, LUA_REGISTRYINDEX, SP_RESULT_INDEX);
+  lua_setfield(L, -2, "__index");
+  lua_pushlstring(L, r->hdrs.data ? r->hdrs.data : "", r->hdrs.len);
+  lua_rawseti(L, -2, 1);
+  lua_pushlstring(L, (const char *)&r->timings, sizeof r->timings);
+  lua_rawseti(L, -2, 2);
+  lua_setmetatable(L, -2);
 }
 
 static int l_req_result(lua_State *L) {
@@ -497,21 +584,20 @@ static int l_req_result(lua_State *L) {
   sp_req *r = &q->r;
   if (r->state != SP_REQ_DONE) luaL_error(L, SP_REQUEST ": result() before it finished");
   lua_settop(L, 1);
-  push_uv(L, 1);                                 /* 2 */
-  lua_getfield(L, 2, "result");
-  if (!lua_isnil(L, -1)) return 1;
-  lua_getfield(L, 2, "rerr");
-  if (!lua_isnil(L, -1)) {
+  get_slot(L, 1, SLOT_RESULT);                   /* 2 */
+  if (!lua_isnil(L, 2)) return 1;
+  get_slot(L, 1, SLOT_RERR);                     /* 3 */
+  if (!lua_isnil(L, 3)) {
     lua_pushnil(L);
-    lua_getfield(L, -2, "message");
-    lua_pushvalue(L, -3);
+    lua_getfield(L, 3, "message");
+    lua_pushvalue(L, 3);
     return 3;
   }
-  lua_settop(L, 2);
+  lua_settop(L, 1);
   if (r->err.kind != SP_OK) {
     fail_err(L, &r->err);
     lua_pushvalue(L, -1);
-    lua_setfield(L, 2, "rerr");
+    set_slot(L, 1, SLOT_RERR);
   } else {
     lua_createtable(L, 0, 8);
     lua_pushinteger(L, (lua_Integer)r->status);
@@ -526,12 +612,12 @@ static int l_req_result(lua_State *L) {
     lua_setfield(L, -2, "http_version");
     lua_pushboolean(L, r->reused);
     lua_setfield(L, -2, "reused");
-    push_timings(L, &r->timings);
+    set_result_meta(L, r);
     lua_pushvalue(L, -1);
-    lua_setfield(L, 2, "result");
+    set_slot(L, 1, SLOT_RESULT);
   }
   lua_pushnil(L);                                /* the body is pushed once */
-  lua_setfield(L, 2, "body");
+  set_slot(L, 1, SLOT_BODY);
   sp_buf_free(&r->body);
   sp_buf_free(&r->hdrs);
   return r->err.kind != SP_OK ? 3 : 1;
@@ -578,6 +664,8 @@ int lsp_open_http(lua_State *L) {
   if (sp_http_global_init() != 0) return luaL_error(L, "socialpush.core: curl_global_init failed");
   create_meta(L, SP_ENGINE, engine_metameth, engine_meth);
   create_meta(L, SP_REQUEST, req_metameth, req_meth);
+  lua_pushcfunction(L, l_result_index);
+  lua_setfield(L, LUA_REGISTRYINDEX, SP_RESULT_INDEX);
   lsp_newlib(L, http_funcs);
   v = curl_version_info(CURLVERSION_NOW);
   lua_pushstring(L, v->version);
