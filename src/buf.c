@@ -29,7 +29,7 @@ int sp_buf_reserve(sp_buf *b, size_t extra) {
   if (extra > SIZE_MAX - b->len - 1) return -1;
   need = b->len + extra + 1; /* room for a terminating NUL */
   if (need <= b->cap) return 0;
-  cap = b->cap ? b->cap : 64;
+  cap = b->cap ? b->cap : 512;         /* one allocation for most headers and small bodies */
   while (cap < need) {
     if (cap > SIZE_MAX / 2) { cap = need; break; }
     cap *= 2;

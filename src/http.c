@@ -101,6 +101,9 @@ int sp_engine_init(sp_engine *e, const sp_engine_opts *o, sp_err *err) {
       (e->user_agent = sp_strdup(o->user_agent ? o->user_agent
                                                : "socialpush/" SP_VERSION)) == NULL)
     goto oom;
+  if ((e->ua_line = (char *)malloc(strlen(e->user_agent) + 13)) == NULL) goto oom;
+  memcpy(e->ua_line, "User-Agent: ", 12);
+  memcpy(e->ua_line + 12, e->user_agent, strlen(e->user_agent) + 1);
   for (i = 0; o->connect_to && o->connect_to[i]; i++) {
     struct curl_slist *l = curl_slist_append(e->connect_to, o->connect_to[i]);
     if (l == NULL) goto oom;
@@ -133,8 +136,10 @@ static void unlink_req(sp_req *r) {
 
 /* frees what a running transfer needed; the response stays */
 static void release_transfer(sp_req *r) {
-  curl_slist_free_all(r->headers);
-  r->headers = NULL;
+  free(r->hnodes);
+  r->hnodes = NULL;
+  sp_buf_free(&r->hlines);
+  r->nhlines = 0;
   if (r->mime) { curl_mime_free(r->mime); r->mime = NULL; }
   if (r->body_kind == SP_BODY_FILE && r->fd >= 0) { close(r->fd); r->fd = -1; }
   if (r->has_sink && r->sink_fd >= 0) { close(r->sink_fd); r->sink_fd = -1; }
@@ -143,20 +148,25 @@ static void release_transfer(sp_req *r) {
 /* An idle handle keeps its options when shape != 0 (a request of the same shape
 ** only sets what differs, see set_options); otherwise it is reset. Pointers into
 ** the finished request are cleared either way. */
-static void pool_put(sp_engine *e, CURL *h, unsigned shape) {
+static void easy_free(CURL *h, char *errbuf) {
+  curl_easy_cleanup(h);
+  free(errbuf);
+}
+
+static void pool_put(sp_engine *e, CURL *h, char *errbuf, unsigned shape) {
   if (e->multi == NULL || e->npool >= e->cappool) {
-    curl_easy_cleanup(h);
+    easy_free(h, errbuf);
     return;
   }
   if (shape == 0) {
     curl_easy_reset(h);
   } else {
     curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)NULL);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, (char *)NULL);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
   }
   e->pool[e->npool].h = h;
   e->pool[e->npool].shape = shape;
+  e->pool[e->npool].errbuf = errbuf;
   e->npool++;
 }
 
@@ -165,8 +175,9 @@ void sp_engine_close(sp_engine *e) {
   while (e->active) {        /* in-flight requests end as cancelled */
     sp_req *r = e->active;
     curl_multi_remove_handle(e->multi, r->easy);
-    curl_easy_cleanup(r->easy);
+    easy_free(r->easy, r->errbuf);
     r->easy = NULL;
+    r->errbuf = NULL;
     unlink_req(r);
     release_transfer(r);
     r->state = SP_REQ_DONE;
@@ -174,7 +185,7 @@ void sp_engine_close(sp_engine *e) {
     r->err.sent = r->prereq;
   }
   while (e->finished) unlink_req(e->finished);
-  for (i = 0; i < e->npool; i++) curl_easy_cleanup(e->pool[i].h);
+  for (i = 0; i < e->npool; i++) easy_free(e->pool[i].h, e->pool[i].errbuf);
   free(e->pool);
   free(e->url_cache);
   if (e->multi) curl_multi_cleanup(e->multi);
@@ -182,6 +193,7 @@ void sp_engine_close(sp_engine *e) {
   free(e->ca_file);
   free(e->proxy);
   free(e->user_agent);
+  free(e->ua_line);
   memset(e, 0, sizeof *e);
 }
 
@@ -208,7 +220,7 @@ static double info_secs(CURL *h, CURLINFO what) {
 
 /* curl's detail for an error, unless it might echo URL parts or credentials */
 static const char *curl_detail(sp_req *r, CURLcode rc) {
-  if (r->errbuf[0] && strpbrk(r->errbuf, "?@#") == NULL) {
+  if (r->errbuf && r->errbuf[0] && strpbrk(r->errbuf, "?@#") == NULL) {
     size_t n = strlen(r->errbuf);
     while (n && (r->errbuf[n - 1] == '\n' || r->errbuf[n - 1] == '\r')) r->errbuf[--n] = '\0';
     return r->errbuf;
@@ -256,7 +268,8 @@ static void finish(sp_engine *e, sp_req *r, CURLcode rc) {
   }
   curl_multi_remove_handle(e->multi, h);
   r->easy = NULL;
-  pool_put(e, h, rc == CURLE_OK ? r->shape : 0);
+  pool_put(e, h, r->errbuf, rc == CURLE_OK ? r->shape : 0);
+  r->errbuf = NULL;
   release_transfer(r);
   /* active -> finished (FIFO) */
   unlink_req(r);
@@ -329,10 +342,8 @@ int sp_http_header_name_ok(const char *s, size_t n) {
 }
 
 int sp_http_header_value_ok(const char *s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return 0;
-  return 1;
+  return memchr(s, '\r', n) == NULL && memchr(s, '\n', n) == NULL &&
+         memchr(s, '\0', n) == NULL;
 }
 
 static int req_fail(sp_req *r, sp_kind kind, const char *fmt, ...) {
@@ -417,33 +428,57 @@ static int ieq(const char *a, size_t n, const char *lower) {
 
 int sp_req_header(sp_req *r, const char *name, size_t nlen, const char *value, size_t vlen,
                   int remove) {
-  char stackline[512], *line;
-  struct curl_slist *l;
+  sp_buf *b = &r->hlines;
   if (!sp_http_header_name_ok(name, nlen))
     return req_fail(r, SP_EINVAL, "invalid header name (not an HTTP token, or CR/LF/NUL)");
   if (!remove && !sp_http_header_value_ok(value, vlen))
     return req_fail(r, SP_EINVAL, "invalid value for header %.*s: CR, LF or NUL",
                     (int)(nlen > 64 ? 64 : nlen), name);
   if (remove) vlen = 0;
-  if (nlen + vlen + 4 <= sizeof stackline) line = stackline;
-  else if (nlen > SIZE_MAX / 2 - vlen - 4 || (line = (char *)malloc(nlen + vlen + 4)) == NULL)
+  if (nlen > SIZE_MAX / 2 - vlen - 4 || sp_buf_reserve(b, nlen + vlen + 4) != 0)
     return req_fail(r, SP_ETRANSPORT, "out of memory");
-  memcpy(line, name, nlen);
+  memcpy(b->data + b->len, name, nlen);
+  b->len += nlen;
   if (remove) {                 /* "Name:" removes a header libcurl would add */
-    memcpy(line + nlen, ":", 2);
+    sp_buf_putc_unsafe(b, ':');
   } else if (vlen == 0) {       /* "Name;" sends it empty */
-    memcpy(line + nlen, ";", 2);
+    sp_buf_putc_unsafe(b, ';');
   } else {
-    memcpy(line + nlen, ": ", 2);
-    memcpy(line + nlen + 2, value, vlen);
-    line[nlen + 2 + vlen] = '\0';
+    sp_buf_putc_unsafe(b, ':');
+    sp_buf_putc_unsafe(b, ' ');
+    memcpy(b->data + b->len, value, vlen);
+    b->len += vlen;
   }
-  l = curl_slist_append(r->headers, line);   /* copies the line */
-  if (line != stackline) free(line);
-  if (l == NULL) return req_fail(r, SP_ETRANSPORT, "out of memory");
-  r->headers = l;
+  sp_buf_putc_unsafe(b, '\0');
+  r->nhlines++;
   if (ieq(name, nlen, "expect")) r->has_expect = 1;
-  if (ieq(name, nlen, "content-type")) r->has_ctype = 1;
+  else if (ieq(name, nlen, "content-type")) r->has_ctype = 1;
+  else if (ieq(name, nlen, "user-agent")) r->has_ua = 1;
+  return 0;
+}
+
+/* the header list libcurl reads (r->hnodes, one allocation): the request's lines,
+** the engine's User-Agent unless the request set one, the suppressions */
+static int build_header_list(sp_req *r, sp_engine *e) {
+  static char no_ctype[] = "Content-Type:", no_expect[] = "Expect:";
+  char *extra[3];
+  int n = 0, i, total;
+  size_t off = 0;
+  if (!r->has_ua) extra[n++] = e->ua_line;
+  if (r->no_ctype) extra[n++] = no_ctype;
+  if (r->no_expect) extra[n++] = no_expect;
+  total = r->nhlines + n;
+  free(r->hnodes);
+  r->hnodes = NULL;
+  if (total == 0) return 0;
+  r->hnodes = (struct curl_slist *)malloc(sizeof *r->hnodes * (size_t)total);
+  if (r->hnodes == NULL) return -1;
+  for (i = 0; i < r->nhlines; i++) {
+    r->hnodes[i].data = r->hlines.data + off;
+    off += strlen(r->hlines.data + off) + 1;
+  }
+  for (i = 0; i < n; i++) r->hnodes[r->nhlines + i].data = extra[i];
+  for (i = 0; i < total; i++) r->hnodes[i].next = i + 1 < total ? &r->hnodes[i + 1] : NULL;
   return 0;
 }
 
@@ -718,25 +753,18 @@ static CURLcode set_body(sp_req *r, CURL *h) {
     SETOPT(h, CURLOPT_CUSTOMREQUEST, r->method);
   /* headers the caller did not ask for: no default form Content-Type, and no
   ** 100-continue round trip for small bodies */
-  if (rc == CURLE_OK && r->body_kind != SP_BODY_MIME && !r->has_ctype) {
-    struct curl_slist *l = curl_slist_append(r->headers, "Content-Type:");
-    if (l == NULL) return CURLE_OUT_OF_MEMORY;
-    r->headers = l;
-  }
+  r->no_ctype = r->body_kind != SP_BODY_MIME && !r->has_ctype;
   /* (libcurl sends no Expect for in-memory bodies below 1 MiB anyway) */
-  if (rc == CURLE_OK && !r->has_expect && r->body_kind == SP_BODY_FILE && size > 0 &&
-      size < SP_EXPECT_MIN) {
-    struct curl_slist *l = curl_slist_append(r->headers, "Expect:");
-    if (l == NULL) return CURLE_OUT_OF_MEMORY;
-    r->headers = l;
-  }
+  r->no_expect = !r->has_expect && r->body_kind == SP_BODY_FILE && size > 0 &&
+                 size < SP_EXPECT_MIN;
   return rc;
 }
 
 /* options every request of an engine sets the same way */
-static CURLcode set_engine_options(sp_engine *e, CURL *h) {
+static CURLcode set_engine_options(sp_engine *e, CURL *h, char *errbuf) {
   CURLcode rc = CURLE_OK;
   SETOPT(h, CURLOPT_NOSIGNAL, 1L);
+  SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
   SETOPT(h, CURLOPT_PROTOCOLS_STR, "https,http");
   SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
   SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -746,7 +774,6 @@ static CURLcode set_engine_options(sp_engine *e, CURL *h) {
   SETOPT(h, CURLOPT_TCP_KEEPALIVE, 1L);
   SETOPT(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, e->connect_timeout_ms);
-  SETOPT(h, CURLOPT_USERAGENT, e->user_agent);
   if (e->ca_file) {
     SETOPT(h, CURLOPT_CAINFO, e->ca_file);
     SETOPT(h, CURLOPT_CAPATH, (char *)NULL);
@@ -767,7 +794,6 @@ static CURLcode set_request_options(sp_req *r, sp_engine *e, CURL *h) {
   CURLcode rc = CURLE_OK;
   SETOPT(h, CURLOPT_URL, r->url);
   SETOPT(h, CURLOPT_PRIVATE, (void *)r);
-  SETOPT(h, CURLOPT_ERRORBUFFER, r->errbuf);
   SETOPT(h, CURLOPT_TIMEOUT_MS, r->timeout_ms ? r->timeout_ms : e->timeout_ms);
   SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
   SETOPT(h, CURLOPT_WRITEDATA, r);
@@ -775,7 +801,8 @@ static CURLcode set_request_options(sp_req *r, sp_engine *e, CURL *h) {
   SETOPT(h, CURLOPT_XFERINFODATA, r);
   SETOPT(h, CURLOPT_PREREQDATA, r);
   if (rc == CURLE_OK) rc = set_body(r, h);
-  SETOPT(h, CURLOPT_HTTPHEADER, r->headers);
+  if (rc == CURLE_OK && build_header_list(r, e) != 0) rc = CURLE_OUT_OF_MEMORY;
+  SETOPT(h, CURLOPT_HTTPHEADER, r->hnodes);
   return rc;
 }
 
@@ -790,21 +817,29 @@ static unsigned req_shape(const sp_req *r) {
   return 0;
 }
 
-/* an idle handle, preferring one of the given shape (*reuse set when found) */
-static CURL *pool_get(sp_engine *e, unsigned shape, int *reuse) {
+/* an idle handle with its error buffer, preferring one of the given shape (*reuse
+** set when found); a new one when the pool is empty */
+static CURL *pool_get(sp_engine *e, unsigned shape, int *reuse, char **errbuf) {
   int i;
   CURL *h;
   *reuse = 0;
-  if (e->npool == 0) return curl_easy_init();
+  if (e->npool == 0) {
+    if ((*errbuf = (char *)malloc(CURL_ERROR_SIZE)) == NULL) return NULL;
+    if ((h = curl_easy_init()) == NULL) { free(*errbuf); *errbuf = NULL; }
+    return h;
+  }
   for (i = e->npool - 1; i >= 0 && shape != 0; i--) {
     if (e->pool[i].shape == shape) {
       h = e->pool[i].h;
+      *errbuf = e->pool[i].errbuf;
       e->pool[i] = e->pool[--e->npool];
       *reuse = 1;
       return h;
     }
   }
-  h = e->pool[--e->npool].h;
+  e->npool--;
+  h = e->pool[e->npool].h;
+  *errbuf = e->pool[e->npool].errbuf;
   if (e->pool[e->npool].shape != 0) curl_easy_reset(h);
   return h;
 }
@@ -814,27 +849,29 @@ int sp_req_start(sp_req *r, sp_engine *e) {
   CURLcode rc;
   CURLMcode mc;
   int reuse;
+  char *errbuf = NULL;
   if (r->state != SP_REQ_READY) return req_fail(r, SP_EINVAL, "request cannot be started");
   if (e->multi == NULL) return req_fail(r, SP_EINVAL, "engine is closed");
   if (r->max_body == 0) r->max_body = e->max_body;
   r->shape = req_shape(r);
-  h = pool_get(e, r->shape, &reuse);
+  h = pool_get(e, r->shape, &reuse, &errbuf);
   if (h == NULL) return req_fail(r, SP_ETRANSPORT, "%s: out of memory", r->host);
-  r->errbuf[0] = '\0';
-  rc = reuse ? CURLE_OK : set_engine_options(e, h);
+  errbuf[0] = '\0';
+  rc = reuse ? CURLE_OK : set_engine_options(e, h, errbuf);
   if (rc == CURLE_OK) rc = set_request_options(r, e, h);
   if (rc != CURLE_OK) {
-    pool_put(e, h, 0);
+    pool_put(e, h, errbuf, 0);
     release_transfer(r);
     return req_fail(r, rc == CURLE_OUT_OF_MEMORY ? SP_ETRANSPORT : SP_EINVAL,
                     "%s: cannot set up the request: %s", r->host, curl_easy_strerror(rc));
   }
   if ((mc = curl_multi_add_handle(e->multi, h)) != CURLM_OK) {
-    pool_put(e, h, 0);
+    pool_put(e, h, errbuf, 0);
     release_transfer(r);
     return req_fail(r, SP_ETRANSPORT, "%s: %s", r->host, curl_multi_strerror(mc));
   }
   r->easy = h;
+  r->errbuf = errbuf;
   r->eng = e;
   r->state = SP_REQ_RUNNING;
   r->prev = NULL;
@@ -850,8 +887,9 @@ int sp_req_cancel(sp_req *r) {
   sp_engine *e = r->eng;
   if (r->state != SP_REQ_RUNNING || e == NULL) return 0;
   curl_multi_remove_handle(e->multi, r->easy);
-  pool_put(e, r->easy, 0);
+  pool_put(e, r->easy, r->errbuf, 0);
   r->easy = NULL;
+  r->errbuf = NULL;
   unlink_req(r);
   release_transfer(r);
   r->state = SP_REQ_DONE;

@@ -57,13 +57,14 @@ typedef struct sp_req sp_req;
 struct sp_part;
 /* an idle easy handle: shape is what a same-shaped request need not set again
 ** (0: reset it before reuse) */
-struct sp_pooled { CURL *h; unsigned shape; };
+struct sp_pooled { CURL *h; unsigned shape; char *errbuf; };
 
 typedef struct {
   CURLM *multi;           /* NULL once closed (or before init) */
   long timeout_ms, connect_timeout_ms;
   size_t max_body;
   char *ca_file, *proxy, *user_agent;
+  char *ua_line;          /* "User-Agent: <user_agent>", sent unless a request has one */
   struct curl_slist *connect_to;
   struct sp_pooled *pool; /* idle easy handles (see sp_req_start) */
   int npool, cappool;
@@ -96,10 +97,14 @@ struct sp_req {
   sp_engine *eng;         /* set while RUNNING (or finished, untaken) */
   sp_req *prev, *next;    /* links in eng->active or eng->finished */
   CURL *easy;             /* only while RUNNING */
-  struct curl_slist *headers;
+  sp_buf hlines;          /* request header lines, each NUL-terminated */
+  int nhlines;
+  struct curl_slist *hnodes; /* the list handed to libcurl: nodes into hlines, then
+                             ** the engine's User-Agent and static lines */
   curl_mime *mime;
   struct sp_part *parts;  /* multipart parts, built into mime at start */
-  int has_expect, has_ctype;
+  int has_expect, has_ctype, has_ua;
+  int no_ctype, no_expect; /* suppress libcurl's default Content-Type / Expect */
   unsigned shape;         /* set by sp_req_start: the easy handle's option shape */
   /* request body */
   sp_body_kind body_kind;
@@ -129,7 +134,7 @@ struct sp_req {
   /* progress, written by the XFERINFO callback */
   int64_t ul_now, ul_total, dl_now, dl_total;
   sp_err err;             /* err.kind == SP_OK: a response */
-  char errbuf[CURL_ERROR_SIZE];
+  char *errbuf;           /* CURL_ERROR_SIZE bytes owned with the easy handle */
 };
 
 /* once per process; returns 0 or -1 (thread-unsafe the first time, like libcurl) */

@@ -253,23 +253,46 @@ static int l_engine_perform(lua_State *L) {
   return 2;
 }
 
-static int l_engine_done(lua_State *L) {
-  l_engine *g = check_engine(L, 1);
+/* pushes the list of finished requests (oldest first), taking them; engine at 1 */
+static void push_done(lua_State *L, l_engine *g) {
   sp_req *r;
-  int n = 0;
-  lua_settop(L, 1);
-  push_uv(L, 1);                                 /* 2: links */
-  lua_newtable(L);                               /* 3: the list */
+  int n = 0, links = lua_gettop(L) + 1, list = links + 1;
+  push_uv(L, 1);
+  lua_newtable(L);
   while ((r = sp_engine_take(&g->e)) != NULL) {
     lua_pushlightuserdata(L, r);
-    lua_rawget(L, 2);
-    if (!lua_isnil(L, -1)) lua_rawseti(L, 3, ++n);
+    lua_rawget(L, links);
+    if (!lua_isnil(L, -1)) lua_rawseti(L, list, ++n);
     else lua_pop(L, 1);
     lua_pushlightuserdata(L, r);
     lua_pushnil(L);
-    lua_rawset(L, 2);
+    lua_rawset(L, links);
   }
+  lua_remove(L, links);
+}
+
+static int l_engine_done(lua_State *L) {
+  l_engine *g = check_engine(L, 1);
+  lua_settop(L, 1);
+  push_done(L, g);
   return 1;
+}
+
+/* step(wait): perform, then the finished list in the same call:
+** running, list (nil when none finished) | nil, msg, err */
+static int l_engine_step(lua_State *L) {
+  l_engine *g = check_engine(L, 1);
+  double wait = luaL_optnumber(L, 2, 0);
+  int nfinished = 0, running;
+  sp_err err;
+  memset(&err, 0, sizeof err);
+  running = sp_engine_perform(&g->e, wait, &nfinished, &err);
+  if (running < 0) return fail_err(L, &err);
+  lua_settop(L, 1);
+  lua_pushinteger(L, running);
+  if (nfinished == 0) return 1;
+  push_done(L, g);
+  return 2;
 }
 
 static int l_engine_running(lua_State *L) {
@@ -579,11 +602,25 @@ static void set_result_meta(lua_State *L, sp_req *r) {
   lua_setmetatable(L, -2);
 }
 
+static int req_result(lua_State *L, l_req *q);
+
+/* result([close]): with close true the request is closed once the result is built */
 static int l_req_result(lua_State *L) {
   l_req *q = check_req(L, 1);
-  sp_req *r = &q->r;
-  if (r->state != SP_REQ_DONE) luaL_error(L, SP_REQUEST ": result() before it finished");
+  int n, close = lua_toboolean(L, 2);
+  if (q->r.state != SP_REQ_DONE) luaL_error(L, SP_REQUEST ": result() before it finished");
   lua_settop(L, 1);
+  n = req_result(L, q);
+  if (close) {
+    if (q->r.eng != NULL) unlink_lua(L);
+    sp_req_close(&q->r);
+  }
+  return n;
+}
+
+/* the result of the finished request q at 1, cached in its user values */
+static int req_result(lua_State *L, l_req *q) {
+  sp_req *r = &q->r;
   get_slot(L, 1, SLOT_RESULT);                   /* 2 */
   if (!lua_isnil(L, 2)) return 1;
   get_slot(L, 1, SLOT_RERR);                     /* 3 */
@@ -623,6 +660,43 @@ static int l_req_result(lua_State *L) {
   return r->err.kind != SP_OK ? 3 : 1;
 }
 
+/* check_fields(t, spec): every key of t is in spec with the type spec names
+** (spec[k] a type name, or a set {name = true}). Returns nothing when so, else
+** the key, the value's type and "unknown" or "type". One C call instead of a
+** Lua loop of next/type calls on every request. */
+static int l_check_fields(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {                       /* 3: key, 4: value */
+    const char *got = luaL_typename(L, 4);
+    int ok;
+    lua_pushvalue(L, 3);
+    lua_rawget(L, 2);                            /* 5: what spec wants */
+    if (lua_type(L, 5) == LUA_TSTRING) {
+      ok = strcmp(lua_tostring(L, 5), got) == 0;
+    } else if (lua_istable(L, 5)) {
+      lua_getfield(L, 5, got);
+      ok = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+    } else {
+      lua_pushvalue(L, 3);
+      lua_pushstring(L, got);
+      lua_pushliteral(L, "unknown");
+      return 3;
+    }
+    if (!ok) {
+      lua_pushvalue(L, 3);
+      lua_pushstring(L, got);
+      lua_pushliteral(L, "type");
+      return 3;
+    }
+    lua_settop(L, 3);
+  }
+  return 0;
+}
+
 /* ---------------------------------------------------------------- module */
 
 static int l_now(lua_State *L) {
@@ -632,6 +706,7 @@ static int l_now(lua_State *L) {
 
 static const luaL_Reg engine_meth[] = {
   {"add", l_engine_add}, {"perform", l_engine_perform}, {"done", l_engine_done},
+  {"step", l_engine_step},
   {"running", l_engine_running}, {"close", l_engine_close}, {NULL, NULL}
 };
 static const luaL_Reg engine_metameth[] = {
@@ -647,7 +722,7 @@ static const luaL_Reg req_metameth[] = {
   {NULL, NULL}
 };
 static const luaL_Reg http_funcs[] = {
-  {"new", l_new}, {"now", l_now}, {NULL, NULL}
+  {"new", l_new}, {"now", l_now}, {"check_fields", l_check_fields}, {NULL, NULL}
 };
 
 static void create_meta(lua_State *L, const char *name, const luaL_Reg *meta,

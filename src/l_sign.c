@@ -398,7 +398,7 @@ static const char *const RESULT_NAMES[] = {"header", "signature",
 ** verifier=, signature_method=} -> {header=, signature=, base_string=,
 ** nonce=, timestamp=} or nil, msg, err. Upvalues: RESULT_NAMES.
 */
-static int l_oauth1(lua_State *L) {
+static int oauth1(lua_State *L, int header_only) {
   sp_oauth1_req r;
   sp_oauth1_res res;
   sp_kv local[LOCAL_KV];
@@ -419,6 +419,10 @@ static int l_oauth1(lua_State *L) {
   work = scratch(L, &sb, need);
   rc = sp_oauth1_sign(&r, work, need, &res);
   if (rc != SP_SIGN_OK) return oauth_fail(L, rc);
+  if (header_only) {
+    lua_pushlstring(L, res.header.p, res.header.n);
+    return 1;
+  }
   lua_createtable(L, 0, 5);
   set_result(L, 1, res.header);
   set_result(L, 2, res.signature);
@@ -426,6 +430,15 @@ static int l_oauth1(lua_State *L) {
   set_result(L, 4, res.nonce);
   set_result(L, 5, res.timestamp);
   return 1;
+}
+
+static int l_oauth1(lua_State *L) {
+  return oauth1(L, 0);
+}
+
+/* oauth1_header{...}: the same arguments, only the Authorization header value */
+static int l_oauth1_header(lua_State *L) {
+  return oauth1(L, 1);
 }
 
 /* legacy_sig(params, secret): Facebook REST API md5 signature, hex */
@@ -458,6 +471,7 @@ static const luaL_Reg funcs[] = {
   {"hmac_sha256", l_hmac_sha256},
   {"random", l_random},
   {"legacy_sig", l_legacy_sig},
+  {"oauth1_header", l_oauth1_header},
   {NULL, NULL}
 };
 

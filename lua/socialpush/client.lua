@@ -10,6 +10,11 @@ local M = {}
 
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end
 local unpack = table.unpack or unpack   -- luacheck: ignore 143
+-- the per-request path runs these many times: locals, not global lookups
+local type, next, pairs, ipairs, error, tostring = type, next, pairs, ipairs, error, tostring
+local getmetatable, setmetatable = getmetatable, setmetatable
+local co_running, co_resume, co_yield = coroutine.running, coroutine.resume, coroutine.yield
+local co_isyieldable, co_create = coroutine.isyieldable, coroutine.create
 
 local Client = {}
 local client_mt = { __index = Client }
@@ -35,20 +40,19 @@ local REQUEST_FIELDS = {
 }
 
 -- methods a repeat cannot change the effect of (RFC 9110 section 9.2.2)
+local UPPER = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true, HEAD = true,
+  OPTIONS = true }
 local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true, TRACE = true }
 local RETRY_STATUS = { [408] = true, [429] = true, [500] = true, [502] = true, [503] = true, [504] = true }
 
+local fields_ok = require("socialpush.core").http.check_fields
+
 local function check_fields(t, spec, what, level)
-  for k, v in pairs(t) do
-    local want = spec[k]
-    if want == nil then
-      error(("%s: unknown option '%s'"):format(what, tostring(k)), level + 1)
-    end
-    local ok
-    if type(want) == "table" then ok = want[type(v)] else ok = type(v) == want end
-    if not ok then
-      error(("%s: option '%s' has the wrong type (%s)"):format(what, k, type(v)), level + 1)
-    end
+  local k, got, why = fields_ok(t, spec)
+  if why == "unknown" then
+    error(("%s: unknown option '%s'"):format(what, tostring(k)), level + 1)
+  elseif why then
+    error(("%s: option '%s' has the wrong type (%s)"):format(what, tostring(k), got), level + 1)
   end
 end
 
@@ -145,10 +149,11 @@ function M.new(opts)
 end
 
 local function check(self, level)
+  if self._closed == false then return end      -- an open client: one field read
   if getmetatable(self) ~= client_mt then
     error("socialpush: method called on something that is not a client (use ':')", (level or 2) + 1)
   end
-  if self._closed then error("socialpush: attempt to use a closed client", (level or 2) + 1) end
+  error("socialpush: attempt to use a closed client", (level or 2) + 1)
 end
 
 function client_mt.__tostring(self)
@@ -163,10 +168,10 @@ end
 
 -- the job of this client running the current coroutine, when it may yield
 local function current_job(self)
-  local co, main = coroutine.running()
+  local co, main = co_running()
   if co == nil or main then return nil end
   local job = self._by_co[co]
-  if job and coroutine.isyieldable and not coroutine.isyieldable() then return nil end
+  if job and co_isyieldable and not co_isyieldable() then return nil end
   return job
 end
 
@@ -189,7 +194,7 @@ end
 local function resume(self, job, ...)
   if job.status == "done" then return end
   job.wait = nil
-  local ok, tag, results = coroutine.resume(job.co, ...)
+  local ok, tag, results = co_resume(job.co, ...)
   if not ok then
     job.traceback = debug.traceback(job.co, tostring(tag))
     finish(self, job, nil, tag == nil and "job failed" or tag)
@@ -214,10 +219,13 @@ end
 -- seconds the next step may wait: until the next sleeper or deadline, at most MAX_SLICE
 local function slice(self, deadline)
   if #self._ready > 0 then return 0 end
+  local sleepers = self._sleepers
+  if not deadline and #sleepers == 0 then return MAX_SLICE end
   local now, wait = self._t:now(), MAX_SLICE
   if deadline and deadline - now < wait then wait = deadline - now end
-  for _, job in ipairs(self._sleepers) do
-    if job.wake_at - now < wait then wait = job.wake_at - now end
+  for i = 1, #sleepers do
+    local at = sleepers[i].wake_at
+    if at - now < wait then wait = at - now end
   end
   return wait > 0 and wait or 0
 end
@@ -230,10 +238,12 @@ local function step(self, wait)
     for h, rec in pairs(self._watch) do watched[#watched + 1] = { h, rec } end
     for _, w in ipairs(watched) do report_progress(self, w[1], w[2]) end
   end
-  for _, h in ipairs(finished) do
-    local job = self._waiting[h]
+  local waiting = self._waiting
+  for i = 1, #finished do
+    local h = finished[i]
+    local job = waiting[h]
     if job then
-      self._waiting[h] = nil
+      waiting[h] = nil
       resume(self, job)
     end
   end
@@ -257,9 +267,11 @@ end
 local function drive(self, cond, deadline)
   while not cond() do
     if deadline and self._t:now() >= deadline then return end
-    step(self, slice(self, deadline))
-    if not deadline and not cond() and #self._ready == 0 and #self._sleepers == 0
-       and self._t:running() == 0 then
+    -- transfers running at the step's end still run: only when none did, jobs the
+    -- step resumed may have started new ones, so the transport is asked again
+    local running = step(self, slice(self, deadline))
+    if not deadline and running == 0 and #self._ready == 0 and #self._sleepers == 0
+       and self._t:running() == 0 and not cond() then
       error("socialpush: nothing left to wait for (a job waits on itself?)", 3)
     end
   end
@@ -273,7 +285,7 @@ local function wait_until(self, cond)
   while not cond() do
     job.wait, job.cond = "cond", cond
     self._cond[job] = true
-    coroutine.yield(YIELD)
+    co_yield(YIELD)
   end
 end
 
@@ -288,7 +300,7 @@ function Client:sleep(seconds)
   if job then
     job.wait, job.wake_at = "sleep", at
     self._sleepers[#self._sleepers + 1] = job
-    coroutine.yield(YIELD)
+    co_yield(YIELD)
   else
     drive(self, function() return self._t:now() >= at end, at)
   end
@@ -303,7 +315,7 @@ local function await(self, h, spec)
   if job then
     job.wait = h
     self._waiting[h] = job
-    coroutine.yield(YIELD)
+    co_yield(YIELD)
   else
     drive(self, function() return h:done() end)
   end
@@ -312,9 +324,7 @@ local function await(self, h, spec)
     report_progress(self, h, rec)
     self._watch[h] = nil
   end
-  local res, msg, err = h:result()
-  h:close()
-  return res, msg, err
+  return h:result(true)                    -- and closes it
 end
 
 ------------------------------------------------------------------------- requests
@@ -360,7 +370,8 @@ function Client:request(spec)
   if type(spec) ~= "table" then error("client:request: table expected", 2) end
   check_fields(spec, REQUEST_FIELDS, "client:request", 2)
   if spec.url == nil then error("client:request: url expected", 2) end
-  local method = (spec.method or "GET"):upper()
+  local method = spec.method or "GET"
+  if not UPPER[method] then method = method:upper() end
   local idempotent = spec.idempotent
   if idempotent == nil then idempotent = IDEMPOTENT[method] or false end
   local retries = spec.retries or self.retries
@@ -372,7 +383,8 @@ function Client:request(spec)
     if not h then return nil, msg, err end        -- nothing was sent
     local res
     res, msg, err = await(self, h, spec)
-    if res then res.retry_after = M.retry_after(res.headers["retry-after"]) end
+    local ra = res and res.headers["retry-after"]
+    if ra then res.retry_after = M.retry_after(ra) end
     local delay = retry_delay(self, idempotent, res, err, attempt, retries)
     attempt = attempt + 1
     if not delay then
@@ -391,7 +403,7 @@ end
 
 local function new_job(self, f, args)
   local job = setmetatable({ client = self, status = "running", on_done = {} }, job_mt)
-  job.co = coroutine.create(function()
+  job.co = co_create(function()
     return DONE, pack(f(unpack(args, 1, args.n)))
   end)
   self._by_co[job.co] = job

@@ -92,13 +92,13 @@ function schemes.oauth1(spec, creds, headers, url)
     params = {}
     for i, kv in ipairs(pairs_of(spec.form)) do params[i] = { kv[1], scalar(kv[2]) } end
   end
-  local r, msg = sign.oauth1 {
+  local header, msg = sign.oauth1_header {
     method = spec.method, url = url, params = params,
     consumer_key = creds.consumer_key, consumer_secret = creds.consumer_secret,
     token = creds.token, token_secret = creds.token_secret,
   }
-  if not r then return "url", msg end
-  headers[#headers + 1] = { "Authorization", r.header }
+  if not header then return "url", msg end
+  headers[#headers + 1] = { "Authorization", header }
 end
 
 -- Facebook REST API: md5 sig over every form parameter (added to spec.form)

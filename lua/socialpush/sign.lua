@@ -15,6 +15,7 @@
 -- syntax: r, msg, err = sign.oauth1{method=, url=, params=, consumer_key=, consumer_secret=,
 --   token=, token_secret=, nonce=, timestamp=, realm=, version=, callback=, verifier=,
 --   signature_method=}   r = {header=, signature=, base_string=, nonce=, timestamp=}
+-- syntax: header, msg, err = sign.oauth1_header{...}   the same, only r.header (cheaper)
 -- syntax: hex = sign.legacy_sig(params, secret)
 local core = require("socialpush.core").sign
 

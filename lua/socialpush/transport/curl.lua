@@ -9,7 +9,8 @@
 --   list, running = t:step(wait)   runs transfers, waits up to wait seconds for activity
 --                                  (a plain sleep when nothing runs); list = the handles
 --                                  that finished (read-only)
---   res | nil, msg, err = h:result()   h:done(), h:cancel(), h:progress(), h:close()
+--   res | nil, msg, err = h:result([close])   (close true: and close it)
+--                                  h:done(), h:cancel(), h:progress(), h:close()
 --   t:running()                    requests in flight;  t:now()   monotonic seconds
 --   t:close()
 local http = require("socialpush.core").http
@@ -37,10 +38,9 @@ end
 --- Run transfers; wait up to wait seconds when nothing finished yet.
 -- syntax: finished, running = t:step(wait)
 function T:step(wait)
-  local running, nfinished = self.engine:perform(wait)
-  if not running then error("socialpush.transport.curl: " .. tostring(nfinished), 2) end
-  if nfinished == 0 then return EMPTY, running end
-  return self.engine:done(), running
+  local running, finished = self.engine:step(wait)
+  if not running then error("socialpush.transport.curl: " .. tostring(finished), 2) end
+  return finished or EMPTY, running
 end
 
 --- Number of requests in flight.

@@ -1017,13 +1017,16 @@ function H:done()
 end
 
 --- The response {status, headers, header_list, body, body_bytes, http_version, reused,
--- timings}, or nil, msg, err. Raises before the request finished.
--- syntax: res, msg, err = h:result()
-function H:result()
+-- timings}, or nil, msg, err. Raises before the request finished. With close true the
+-- request is closed too (what the client does with every result).
+-- syntax: res, msg, err = h:result([close])
+function H:result(close)
   check_handle(self)
   if self.state ~= "done" then error("socialpush request: result() before it finished", 2) end
-  if self.res then return self.res end
-  return nil, self.msg, self.err
+  local res, msg, err = self.res, self.msg, self.err
+  if close then self:close() end
+  if res then return res end
+  return nil, msg, err
 end
 
 --- Bytes sent, upload size, bytes received, download size (0 when unknown).
