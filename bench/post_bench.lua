@@ -1,7 +1,9 @@
 --- Small JSON POST loop against the anchors' nginx (POST /2/tweets, 201 + JSON):
 -- sequential signed posts over keep-alive, and 8 in flight through client:all.
--- Each request gets a fresh OAuth 1.0a header (socialpush.sign.oauth1) and each reply is
--- decoded (socialpush.json.decode) and checked, like the anchors' Lua loops.
+-- Each request gets a fresh OAuth 1.0a header (socialpush.sign.oauth1_header: new nonce
+-- and timestamp every call) and each reply is decoded (socialpush.json.decode) and
+-- checked, like the anchors' loops. What is the same for every request is built once,
+-- as the C anchor does (its URL, body and credentials are set up before the loop).
 -- usage: lua5.4 bench/post_bench.lua URL [N] [MAXSEC]   (loopback URLs only)
 -- prints: <lua>.socialpush.seq.signed.rps, .multi8.signed.rps and cpu_per_req lines
 local root = (arg and arg[0] or ""):match("^(.*)/bench/[^/]*$") or "."
@@ -30,11 +32,13 @@ local CREDS = { consumer_key = "xvz1evFS4wEEPTGEFPHBog",
 local client = socialpush.new { timeout = 10, retries = 0 }
 local errors = 0
 
+local SIGN = { method = "POST", url = url, consumer_key = CREDS.consumer_key,
+  consumer_secret = CREDS.consumer_secret, token = CREDS.token, token_secret = CREDS.token_secret }
+
 local function post()
-  local o = assert(sign.oauth1 { method = "POST", url = url, consumer_key = CREDS.consumer_key,
-    consumer_secret = CREDS.consumer_secret, token = CREDS.token, token_secret = CREDS.token_secret })
+  local auth = assert(sign.oauth1_header(SIGN))
   local res, msg = client:request { method = "POST", url = url, body = BODY,
-    headers = { { "Content-Type", "application/json" }, { "Authorization", o.header } } }
+    headers = { ["Content-Type"] = "application/json", Authorization = auth } }
   local doc = res and res.status == 201 and json.decode(res.body)
   if not (doc and doc.data and doc.data.id) then
     errors = errors + 1

@@ -278,8 +278,12 @@ static int l_engine_done(lua_State *L) {
   return 1;
 }
 
-/* step(wait): perform, then the finished list in the same call:
-** running, list (nil when none finished) | nil, msg, err */
+#define SP_EMPTY_LIST "socialpush.engine.empty"
+
+/* step(wait): the transport interface's step, in one call: perform, then the
+** finished requests (oldest first; a shared read-only empty list when none, so an
+** idle loop allocates nothing) and the number still running. Raises on a multi
+** error (out of memory or a libcurl bug: nothing a retry would fix). */
 static int l_engine_step(lua_State *L) {
   l_engine *g = check_engine(L, 1);
   double wait = luaL_optnumber(L, 2, 0);
@@ -287,12 +291,16 @@ static int l_engine_step(lua_State *L) {
   sp_err err;
   memset(&err, 0, sizeof err);
   running = sp_engine_perform(&g->e, wait, &nfinished, &err);
-  if (running < 0) return fail_err(L, &err);
+  if (running < 0) return luaL_error(L, "socialpush.transport.curl: %s", err.msg);
   lua_settop(L, 1);
+  if (nfinished == 0) lua_getfield(L, LUA_REGISTRYINDEX, SP_EMPTY_LIST);
+  else push_done(L, g);
   lua_pushinteger(L, running);
-  if (nfinished == 0) return 1;
-  push_done(L, g);
   return 2;
+}
+
+static int l_read_only(lua_State *L) {
+  return luaL_error(L, "read-only list");
 }
 
 static int l_engine_running(lua_State *L) {
@@ -706,7 +714,7 @@ static int l_now(lua_State *L) {
 
 static const luaL_Reg engine_meth[] = {
   {"add", l_engine_add}, {"perform", l_engine_perform}, {"done", l_engine_done},
-  {"step", l_engine_step},
+  {"step", l_engine_step}, {"start", l_engine_add}, {"now", l_now},
   {"running", l_engine_running}, {"close", l_engine_close}, {NULL, NULL}
 };
 static const luaL_Reg engine_metameth[] = {
@@ -741,6 +749,12 @@ int lsp_open_http(lua_State *L) {
   create_meta(L, SP_REQUEST, req_metameth, req_meth);
   lua_pushcfunction(L, l_result_index);
   lua_setfield(L, LUA_REGISTRYINDEX, SP_RESULT_INDEX);
+  lua_newtable(L);                                /* the shared empty list of step */
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, l_read_only);
+  lua_setfield(L, -2, "__newindex");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, SP_EMPTY_LIST);
   lsp_newlib(L, http_funcs);
   v = curl_version_info(CURLVERSION_NOW);
   lua_pushstring(L, v->version);

@@ -226,6 +226,27 @@ describe("socialpush.sign", function()
       assert.are.equal("hCtSmYh+iHYCEqBWrE7C7hYmtUk=", r.signature)
     end)
 
+    it("oauth1_header gives exactly the docs' header, and oauth1's errors", function()
+      assert.are.equal(X_HEADER, assert(sign.oauth1_header(merge(X, { url = X_HOSTS[3].url }))))
+      local bench = assert(sign.oauth1_header(BENCH))
+      assert.are.equal(assert(sign.oauth1(BENCH)).header, bench)
+      assert.truthy(bench:find('oauth_signature="6Q0ewHdoJ2guhXCIB3bTbNIQ6V0%3D"', 1, true))
+      local h, msg, err = sign.oauth1_header(merge(X, { url = "not a url" }))
+      local r2, msg2, err2 = sign.oauth1(merge(X, { url = "not a url" }))
+      assert.is_nil(h)
+      assert.is_nil(r2)
+      assert.are.equal(msg2, msg)
+      assert.are.equal("invalid_argument", err.kind)
+      assert.are.equal(err2.field, err.field)
+      assert.has_error(function() sign.oauth1_header { method = "POST" } end)
+      -- fresh nonce and timestamp on every call when none is given
+      local a = assert(sign.oauth1_header(merge(X, { url = X_HOSTS[1].url, nonce = false,
+        timestamp = false })))
+      local b = assert(sign.oauth1_header(merge(X, { url = X_HOSTS[1].url, nonce = false,
+        timestamp = false })))
+      assert.are_not.equal(a:match('oauth_nonce="([^"]+)"'), b:match('oauth_nonce="([^"]+)"'))
+    end)
+
     it("signs the anchor benchmark case (bench_case.h)", function()
       local r = assert(sign.oauth1(BENCH))
       assert.are.equal("6Q0ewHdoJ2guhXCIB3bTbNIQ6V0=", r.signature)
