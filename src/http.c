@@ -342,6 +342,7 @@ int sp_http_header_name_ok(const char *s, size_t n) {
 }
 
 int sp_http_header_value_ok(const char *s, size_t n) {
+  if (n == 0 || s == NULL) return 1;           /* (memchr wants a valid pointer) */
   return memchr(s, '\r', n) == NULL && memchr(s, '\n', n) == NULL &&
          memchr(s, '\0', n) == NULL;
 }
