@@ -240,13 +240,19 @@ static int l_engine_tostring(lua_State *L) {
   return 1;
 }
 
+/* sp_engine_perform on the engine g at 1 with the wait (seconds) at 2 */
+static int run_engine(lua_State *L, l_engine *g, int *nfinished, sp_err *err) {
+  double wait = luaL_optnumber(L, 2, 0);
+  memset(err, 0, sizeof *err);
+  *nfinished = 0;
+  return sp_engine_perform(&g->e, wait, nfinished, err);
+}
+
 static int l_engine_perform(lua_State *L) {
   l_engine *g = check_engine(L, 1);
-  double wait = luaL_optnumber(L, 2, 0);
-  int nfinished = 0, running;
+  int nfinished, running;
   sp_err err;
-  memset(&err, 0, sizeof err);
-  running = sp_engine_perform(&g->e, wait, &nfinished, &err);
+  running = run_engine(L, g, &nfinished, &err);
   if (running < 0) return fail_err(L, &err);
   lua_pushinteger(L, running);
   lua_pushinteger(L, nfinished);
@@ -286,11 +292,9 @@ static int l_engine_done(lua_State *L) {
 ** error (out of memory or a libcurl bug: nothing a retry would fix). */
 static int l_engine_step(lua_State *L) {
   l_engine *g = check_engine(L, 1);
-  double wait = luaL_optnumber(L, 2, 0);
-  int nfinished = 0, running;
+  int nfinished, running;
   sp_err err;
-  memset(&err, 0, sizeof err);
-  running = sp_engine_perform(&g->e, wait, &nfinished, &err);
+  running = run_engine(L, g, &nfinished, &err);
   if (running < 0) return luaL_error(L, "socialpush.transport.curl: %s", err.msg);
   lua_settop(L, 1);
   if (nfinished == 0) lua_getfield(L, LUA_REGISTRYINDEX, SP_EMPTY_LIST);

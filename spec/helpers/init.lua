@@ -15,6 +15,23 @@ function M.read(path)
   return s
 end
 
+-- a shell command's output (specs only)
+function M.sh(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
+-- a fresh directory under /tmp, and its removal
+function M.tmpdir()
+  return M.sh("mktemp -d"):match("^%s*(.-)%s*$")
+end
+
+function M.rmdir(dir)
+  if dir and dir:match("^/tmp/") then M.sh("rm -rf '" .. dir .. "'") end
+end
+
 -- file names in a directory (sorted), via ls: specs only, never the library
 function M.listdir(dir)
   local p = assert(io.popen('ls -1 "' .. dir .. '"'))

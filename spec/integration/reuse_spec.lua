@@ -10,17 +10,8 @@ local json = require "socialpush.json"
 local sign = require "socialpush.sign"
 local http = require("socialpush.core").http
 
-local sb
-local tmpdir
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
-
-local function client(opts) return helpers.client(sb, opts) end
+local sb, tmpdir
+local sh = helpers.sh
 
 -- the echo endpoint's view of a request: method, body size and sha256, headers
 local function echo(c, spec)
@@ -39,14 +30,14 @@ local function header(seen, name)
 end
 
 describe("engine reuse #integration", function()
+  local function client(opts) return helpers.client(sb, opts) end
+
   setup(function()
     sb = helpers.sandbox()
-    tmpdir = sh("mktemp -d"):match("^%s*(.-)%s*$")
+    tmpdir = helpers.tmpdir()
   end)
 
-  teardown(function()
-    if tmpdir and tmpdir:match("^/tmp/") then sh("rm -rf '" .. tmpdir .. "'") end
-  end)
+  teardown(function() helpers.rmdir(tmpdir) end)
 
   before_each(function() sb:reset() end)
 
