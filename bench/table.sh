@@ -19,6 +19,8 @@ row "sequential signed POSTs vs unsigned C, req/s" lua5.4.socialpush.seq.signed.
 row "8 in flight (client:all), req/s" lua5.4.socialpush.multi8.signed.rps c.libcurl.multi8.signed.rps "≥ 0.8×"
 row "8 in flight vs unsigned C multi, req/s" lua5.4.socialpush.multi8.signed.rps c.libcurl.multi8.rps "≥ 0.8×"
 row "8 in flight vs Node twitter-api-v2, req/s" lua5.4.socialpush.multi8.signed.rps node.twitter-api-v2.c8.rps "≥ 5×"
+row "8 in flight: client CPU per request, µs" lua5.4.socialpush.multi8.signed.cpu_per_req c.libcurl.multi8.signed.cpu_per_req "(lower is better)"
+row "reference: the C curl_multi loop itself vs Node, req/s" c.libcurl.multi8.signed.rps node.twitter-api-v2.c8.rps "(what 5× would need)"
 row "OAuth 1.0a headers/s (lua5.4) vs C" lua5.4.socialpush.oauth1_header c.openssl.oauth1_header "≥ 0.5×"
 row "OAuth 1.0a headers/s (lua5.4) vs Node" lua5.4.socialpush.oauth1_header node.oauth-1.0a.sign "≥ 5×"
 row "OAuth 1.0a headers/s (luajit) vs C" luajit.socialpush.oauth1_header c.openssl.oauth1_header "≥ 0.5×"

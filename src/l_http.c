@@ -581,21 +581,22 @@ static void push_timings(lua_State *L, const char *p, size_t len) {
 }
 
 /* __index of a response: header_list and timings are built on first use from
-** what its own metatable keeps ([1] the raw header block, [2] the timings) */
+** what its own metatable keeps under "raw": the timings (five doubles), then the
+** raw header block */
 static int l_result_index(lua_State *L) {
   const char *k = lua_tostring(L, 2), *p;
   size_t len;
-  int slot;
+  int list;
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
-  if (strcmp(k, "header_list") == 0) slot = 1;
-  else if (strcmp(k, "timings") == 0) slot = 2;
+  if (strcmp(k, "header_list") == 0) list = 1;
+  else if (strcmp(k, "timings") == 0) list = 0;
   else return 0;
   if (!lua_getmetatable(L, 1)) return 0;
-  lua_rawgeti(L, -1, slot);
+  lua_getfield(L, -1, "raw");
   p = lua_tolstring(L, -1, &len);
-  if (p == NULL) return 0;
-  if (slot == 1) push_header_list(L, p, len);
-  else push_timings(L, p, len);
+  if (p == NULL || len < sizeof(sp_timings)) return 0;
+  if (list) push_header_list(L, p + sizeof(sp_timings), len - sizeof(sp_timings));
+  else push_timings(L, p, sizeof(sp_timings));
   lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
   lua_rawset(L, 1);                               /* built once */
@@ -604,13 +605,15 @@ static int l_result_index(lua_State *L) {
 
 /* the metatable of the response at -1 keeps the lazy fields' data */
 static void set_result_meta(lua_State *L, sp_req *r) {
-  lua_createtable(L, 2, 1);
+  luaL_Buffer b;
+  lua_createtable(L, 0, 2);
   lua_getfield(L, LUA_REGISTRYINDEX, SP_RESULT_INDEX);
   lua_setfield(L, -2, "__index");
-  lua_pushlstring(L, r->hdrs.data ? r->hdrs.data : "", r->hdrs.len);
-  lua_rawseti(L, -2, 1);
-  lua_pushlstring(L, (const char *)&r->timings, sizeof r->timings);
-  lua_rawseti(L, -2, 2);
+  luaL_buffinit(L, &b);
+  luaL_addlstring(&b, (const char *)&r->timings, sizeof r->timings);
+  if (r->hdrs.data) luaL_addlstring(&b, r->hdrs.data, r->hdrs.len);
+  luaL_pushresult(&b);
+  lua_setfield(L, -2, "raw");
   lua_setmetatable(L, -2);
 }
 

@@ -136,15 +136,21 @@ describe("transport #integration", function()
 
   it("refuses CR/LF in a header with invalid_argument and sends nothing", function()
     local c = client()
-    local res, msg, err = c:request { method = "POST", url = sb:url("/echo"), body = "x",
+    local res, msg, err = c:request { method = "POST", url = sb:url("/echo?t=crlf1"), body = "x",
       headers = { { "X-Evil", "a\r\nX-Injected: 1" } } }
     assert.is_nil(res)
     assert.are.equal("invalid_argument", err.kind, msg)
-    res, msg, err = c:request { url = sb:url("/echo"), headers = { ["X-Evil\n"] = "a" } }
+    res, msg, err = c:request { url = sb:url("/echo?t=crlf2"), headers = { ["X-Evil\n"] = "a" } }
     assert.is_nil(res)
     assert.are.equal("invalid_argument", err.kind, msg)
     c:sleep(0.2)
-    assert.are.same({}, sb:requests())
+    -- (only this spec's requests: an aborted response of the spec before may be
+    -- journaled late, after the reset)
+    local mine = {}
+    for _, e in ipairs(sb:requests()) do
+      if (e.query or ""):find("crlf", 1, true) or e.method == "POST" then mine[#mine + 1] = e end
+    end
+    assert.are.same({}, mine)
     c:close()
   end)
 
