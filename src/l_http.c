@@ -333,6 +333,53 @@ static void unlink_lua(lua_State *L) {
   lua_pop(L, 1);
 }
 
+/* Closed requests the client is done with (result(true)) go back to their engine
+** for reuse: the array part of the engine's user value table (whose other keys are
+** the links) is a stack of them. A stream of requests then allocates no userdata
+** and leaves no finalizer work for the collector. */
+#define SP_FREE_MAX 64
+
+/* a request userdata for the engine at 1, pushed: a recycled one when there is one */
+static l_req *take_request(lua_State *L) {
+  l_req *q;
+  int n;
+  push_uv(L, 1);
+  n = (int)lsp_rawlen(L, -1);
+  if (n == 0) {
+    lua_pop(L, 1);
+    return (l_req *)new_request(L, sizeof *q);
+  }
+  lua_rawgeti(L, -1, n);
+  lua_pushnil(L);
+  lua_rawseti(L, -3, n);
+  lua_remove(L, -2);
+  q = (l_req *)lua_touserdata(L, -1);
+  memset(q, 0, sizeof *q);
+  lua_pushnil(L);
+  set_slot(L, -2, SLOT_BODY);
+  lua_pushnil(L);
+  set_slot(L, -2, SLOT_RESULT);
+  lua_pushnil(L);
+  set_slot(L, -2, SLOT_RERR);
+  return q;
+}
+
+/* the closed request at idx back to its engine (when that is open and not full) */
+static void recycle(lua_State *L, int idx) {
+  get_slot(L, idx, SLOT_ENGINE);
+  if (lua_isuserdata(L, -1) && ((l_engine *)lua_touserdata(L, -1))->e.multi != NULL) {
+    int n;
+    push_uv(L, -1);
+    n = (int)lsp_rawlen(L, -1);
+    if (n < SP_FREE_MAX) {
+      lua_pushvalue(L, idx);
+      lua_rawseti(L, -2, n + 1);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
 static int add_header(lua_State *L, sp_req *r, int k, int v) {
   size_t nl, vl = 0;
   const char *name, *value = NULL;
@@ -455,7 +502,7 @@ static int l_engine_add(lua_State *L) {
   max_body = opt_number(L, 2, "max_body", 0, 1);
   lua_getfield(L, 2, "headers");               /* 3 */
   lua_getfield(L, 2, "body");                  /* 4 */
-  q = (l_req *)new_request(L, sizeof *q);     /* 5 */
+  q = take_request(L);                         /* 5 */
   lua_getfield(L, 2, "sink");                  /* 6 */
   lua_pushvalue(L, 1);
   set_slot(L, 5, SLOT_ENGINE);
@@ -475,6 +522,7 @@ fail:
   {
     sp_err err = q->r.err;
     sp_req_close(&q->r);                       /* nothing was sent */
+    recycle(L, 5);
     return fail_err(L, &err);
   }
 }
@@ -619,16 +667,18 @@ static void set_result_meta(lua_State *L, sp_req *r) {
 
 static int req_result(lua_State *L, l_req *q);
 
-/* result([close]): with close true the request is closed once the result is built */
+/* result([close]): with close true the request is closed and recycled: the
+** handle must not be used again (the client never does) */
 static int l_req_result(lua_State *L) {
   l_req *q = check_req(L, 1);
   int n, close = lua_toboolean(L, 2);
   if (q->r.state != SP_REQ_DONE) luaL_error(L, SP_REQUEST ": result() before it finished");
   lua_settop(L, 1);
   n = req_result(L, q);
-  if (close) {
+  if (close) {                                   /* the caller is done with it */
     if (q->r.eng != NULL) unlink_lua(L);
     sp_req_close(&q->r);
+    recycle(L, 1);
   }
   return n;
 }
