@@ -245,6 +245,25 @@ describe("request userdata", function()
     assert.are.equal(0, e:running())
   end)
 
+  it("reuses a request the caller is done with, without its old state", function()
+    local r1 = assert(e:add { url = URL, method = "POST", body = "x" })
+    r1:cancel()
+    assert.are.equal("cancelled", select(3, r1:result(true)).kind)
+    local r2 = assert(e:add { url = "https://upload.x.com/1.1/media/upload.json" })
+    assert.are.equal(r1, r2)                    -- the same userdata, recycled
+    assert.matches("^socialpush.request GET upload.x.com %(running%)$", tostring(r2))
+    assert.is_false(r2:done())
+    assert.has_error(function() r2:result() end)   -- no stale cached result
+    r2:cancel()
+    local res, _, err = r2:result()
+    assert.is_nil(res)
+    assert.are.equal("cancelled", err.kind)
+    r2:close()
+    local r3 = assert(e:add { url = URL })      -- a plain close is not recycled
+    assert.are_not.equal(r2, r3)
+    r3:close()
+  end)
+
   it("start is add, and a start after a refused one still works (URL cache)", function()
     local r1, msg, err = e:start { url = "https://exa mple.com/" }
     assert.is_nil(r1)
