@@ -145,6 +145,7 @@ function M.new(opts)
     _ready = {},                             -- jobs to resume at the next step
     _cond = {},                              -- job -> true: waiting for its .cond()
     _watch = {},                             -- handle -> progress record
+    _req = {},                               -- the request table handed to t:start
   }, client_mt)
 end
 
@@ -375,11 +376,13 @@ function Client:request(spec)
   local idempotent = spec.idempotent
   if idempotent == nil then idempotent = IDEMPOTENT[method] or false end
   local retries = spec.retries or self.retries
-  local req = { method = method, url = spec.url, headers = spec.headers, body = spec.body,
-    timeout = spec.timeout, max_body = spec.max_body, sink = spec.sink }
+  local req = self._req                 -- one table per client: start copies what it needs
   local attempt = 0
   while true do
+    req.method, req.url, req.headers, req.body = method, spec.url, spec.headers, spec.body
+    req.timeout, req.max_body, req.sink = spec.timeout, spec.max_body, spec.sink
     local h, msg, err = self._t:start(req)
+    req.headers, req.body, req.sink = nil, nil, nil      -- hold no caller data
     if not h then return nil, msg, err end        -- nothing was sent
     local res
     res, msg, err = await(self, h, spec)

@@ -36,7 +36,9 @@ local function stub(serve)
     mod.last = t
     return t
   end
-  function T:start(req)
+  function T:start(shared)
+    local req = {}                       -- the client reuses its table: keep a copy
+    for k, v in pairs(shared) do req[k] = v end
     if req.url:find("invalid") then
       return errors.fail { kind = "invalid_argument", message = "bad url" }
     end

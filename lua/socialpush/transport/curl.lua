@@ -7,7 +7,8 @@
 --                                  connect_to, user_agent, max_body
 --   h, msg, err = t:start(req)     req: {method, url, headers, body, timeout, max_body,
 --                                  sink}; nil, msg, err (invalid_argument) when nothing
---                                  was sent
+--                                  was sent. start must not keep req itself (the client
+--                                  refills one table per request)
 --   list, running = t:step(wait)   runs transfers, waits up to wait seconds for activity
 --                                  (a plain sleep when nothing runs); list = the handles
 --                                  that finished (read-only); raises on a multi error
