@@ -92,18 +92,18 @@ int sp_http_global_init(void) {
 
 int sp_engine_init(sp_engine *e, const sp_engine_opts *o, sp_err *err) {
   size_t i;
+  const char *ua;
   memset(e, 0, sizeof *e);
   e->timeout_ms = to_ms(o->timeout > 0 ? o->timeout : 60);
   e->connect_timeout_ms = to_ms(o->connect_timeout > 0 ? o->connect_timeout : 10);
   e->max_body = o->max_body ? o->max_body : SP_HTTP_MAX_BODY;
+  ua = o->user_agent ? o->user_agent : "socialpush/" SP_VERSION;
   if ((o->ca_file && (e->ca_file = sp_strdup(o->ca_file)) == NULL) ||
       (o->proxy && (e->proxy = sp_strdup(o->proxy)) == NULL) ||
-      (e->user_agent = sp_strdup(o->user_agent ? o->user_agent
-                                               : "socialpush/" SP_VERSION)) == NULL)
+      (e->ua_line = (char *)malloc(strlen(ua) + 13)) == NULL)
     goto oom;
-  if ((e->ua_line = (char *)malloc(strlen(e->user_agent) + 13)) == NULL) goto oom;
   memcpy(e->ua_line, "User-Agent: ", 12);
-  memcpy(e->ua_line + 12, e->user_agent, strlen(e->user_agent) + 1);
+  memcpy(e->ua_line + 12, ua, strlen(ua) + 1);
   for (i = 0; o->connect_to && o->connect_to[i]; i++) {
     struct curl_slist *l = curl_slist_append(e->connect_to, o->connect_to[i]);
     if (l == NULL) goto oom;
@@ -145,14 +145,15 @@ static void release_transfer(sp_req *r) {
   if (r->has_sink && r->sink_fd >= 0) { close(r->sink_fd); r->sink_fd = -1; }
 }
 
-/* An idle handle keeps its options when shape != 0 (a request of the same shape
-** only sets what differs, see set_options); otherwise it is reset. Pointers into
-** the finished request are cleared either way. */
+/* an easy handle and the error buffer it owns */
 static void easy_free(CURL *h, char *errbuf) {
   curl_easy_cleanup(h);
   free(errbuf);
 }
 
+/* An idle handle keeps its options when shape != 0 (a request of the same shape
+** only sets what differs, see set_request_options); otherwise it is reset.
+** Pointers into the finished request are cleared either way. */
 static void pool_put(sp_engine *e, CURL *h, char *errbuf, unsigned shape) {
   if (e->multi == NULL || e->npool >= e->cappool) {
     easy_free(h, errbuf);
@@ -192,7 +193,6 @@ void sp_engine_close(sp_engine *e) {
   curl_slist_free_all(e->connect_to);
   free(e->ca_file);
   free(e->proxy);
-  free(e->user_agent);
   free(e->ua_line);
   memset(e, 0, sizeof *e);
 }
@@ -465,9 +465,13 @@ static int build_header_list(sp_req *r, sp_engine *e) {
   char *extra[3];
   int n = 0, i, total;
   size_t off = 0;
+  int64_t size = r->file_end - r->file_start;
   if (!r->has_ua) extra[n++] = e->ua_line;
-  if (r->no_ctype) extra[n++] = no_ctype;
-  if (r->no_expect) extra[n++] = no_expect;
+  /* no default form Content-Type, and no 100-continue round trip for small file
+  ** bodies (libcurl sends no Expect for in-memory bodies below 1 MiB anyway) */
+  if (r->body_kind != SP_BODY_MIME && !r->has_ctype) extra[n++] = no_ctype;
+  if (!r->has_expect && r->body_kind == SP_BODY_FILE && size > 0 && size < SP_EXPECT_MIN)
+    extra[n++] = no_expect;
   total = r->nhlines + n;
   free(r->hnodes);
   r->hnodes = NULL;
@@ -752,12 +756,6 @@ static CURLcode set_body(sp_req *r, CURL *h) {
   }
   if (!post && !(r->body_kind == SP_BODY_FILE && strcmp(r->method, "PUT") == 0))
     SETOPT(h, CURLOPT_CUSTOMREQUEST, r->method);
-  /* headers the caller did not ask for: no default form Content-Type, and no
-  ** 100-continue round trip for small bodies */
-  r->no_ctype = r->body_kind != SP_BODY_MIME && !r->has_ctype;
-  /* (libcurl sends no Expect for in-memory bodies below 1 MiB anyway) */
-  r->no_expect = !r->has_expect && r->body_kind == SP_BODY_FILE && size > 0 &&
-                 size < SP_EXPECT_MIN;
   return rc;
 }
 

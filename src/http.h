@@ -63,7 +63,7 @@ typedef struct {
   CURLM *multi;           /* NULL once closed (or before init) */
   long timeout_ms, connect_timeout_ms;
   size_t max_body;
-  char *ca_file, *proxy, *user_agent;
+  char *ca_file, *proxy;
   char *ua_line;          /* "User-Agent: <user_agent>", sent unless a request has one */
   struct curl_slist *connect_to;
   struct sp_pooled *pool; /* idle easy handles (see sp_req_start) */
@@ -104,7 +104,6 @@ struct sp_req {
   curl_mime *mime;
   struct sp_part *parts;  /* multipart parts, built into mime at start */
   int has_expect, has_ctype, has_ua;
-  int no_ctype, no_expect; /* suppress libcurl's default Content-Type / Expect */
   unsigned shape;         /* set by sp_req_start: the easy handle's option shape */
   /* request body */
   sp_body_kind body_kind;
