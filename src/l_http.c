@@ -611,21 +611,21 @@ static void push_header_list(lua_State *L, const char *p, size_t len) {
   }
 }
 
-static const char *const TIMING_NAMES[] = {
-  "namelookup", "connect", "tls", "start_transfer", "total"
-};
-
-/* res.timings from the five doubles kept as a string */
-static void push_timings(lua_State *L, const char *p, size_t len) {
-  double t[5];
-  int i;
-  memset(t, 0, sizeof t);
-  memcpy(t, p, len < sizeof t ? len : sizeof t);
+/* res.timings from the sp_timings kept as bytes in the response's metatable */
+static void push_timings(lua_State *L, const char *p) {
+  sp_timings t;
+  memcpy(&t, p, sizeof t);
   lua_createtable(L, 0, 5);
-  for (i = 0; i < 5; i++) {
-    lua_pushnumber(L, t[i]);
-    lua_setfield(L, -2, TIMING_NAMES[i]);
-  }
+  lua_pushnumber(L, t.namelookup);
+  lua_setfield(L, -2, "namelookup");
+  lua_pushnumber(L, t.connect);
+  lua_setfield(L, -2, "connect");
+  lua_pushnumber(L, t.tls);
+  lua_setfield(L, -2, "tls");
+  lua_pushnumber(L, t.start_transfer);
+  lua_setfield(L, -2, "start_transfer");
+  lua_pushnumber(L, t.total);
+  lua_setfield(L, -2, "total");
 }
 
 /* __index of a response: header_list and timings are built on first use from
@@ -644,7 +644,7 @@ static int l_result_index(lua_State *L) {
   p = lua_tolstring(L, -1, &len);
   if (p == NULL || len < sizeof(sp_timings)) return 0;
   if (list) push_header_list(L, p + sizeof(sp_timings), len - sizeof(sp_timings));
-  else push_timings(L, p, sizeof(sp_timings));
+  else push_timings(L, p);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
   lua_rawset(L, 1);                               /* built once */
@@ -663,24 +663,6 @@ static void set_result_meta(lua_State *L, sp_req *r) {
   luaL_pushresult(&b);
   lua_setfield(L, -2, "raw");
   lua_setmetatable(L, -2);
-}
-
-static int req_result(lua_State *L, l_req *q);
-
-/* result([close]): with close true the request is closed and recycled: the
-** handle must not be used again (the client never does) */
-static int l_req_result(lua_State *L) {
-  l_req *q = check_req(L, 1);
-  int n, close = lua_toboolean(L, 2);
-  if (q->r.state != SP_REQ_DONE) luaL_error(L, SP_REQUEST ": result() before it finished");
-  lua_settop(L, 1);
-  n = req_result(L, q);
-  if (close) {                                   /* the caller is done with it */
-    if (q->r.eng != NULL) unlink_lua(L);
-    sp_req_close(&q->r);
-    recycle(L, 1);
-  }
-  return n;
 }
 
 /* the result of the finished request q at 1, cached in its user values */
@@ -725,41 +707,20 @@ static int req_result(lua_State *L, l_req *q) {
   return r->err.kind != SP_OK ? 3 : 1;
 }
 
-/* check_fields(t, spec): every key of t is in spec with the type spec names
-** (spec[k] a type name, or a set {name = true}). Returns nothing when so, else
-** the key, the value's type and "unknown" or "type". One C call instead of a
-** Lua loop of next/type calls on every request. */
-static int l_check_fields(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  lua_pushnil(L);
-  while (lua_next(L, 1)) {                       /* 3: key, 4: value */
-    const char *got = luaL_typename(L, 4);
-    int ok;
-    lua_pushvalue(L, 3);
-    lua_rawget(L, 2);                            /* 5: what spec wants */
-    if (lua_type(L, 5) == LUA_TSTRING) {
-      ok = strcmp(lua_tostring(L, 5), got) == 0;
-    } else if (lua_istable(L, 5)) {
-      lua_getfield(L, 5, got);
-      ok = lua_toboolean(L, -1);
-      lua_pop(L, 1);
-    } else {
-      lua_pushvalue(L, 3);
-      lua_pushstring(L, got);
-      lua_pushliteral(L, "unknown");
-      return 3;
-    }
-    if (!ok) {
-      lua_pushvalue(L, 3);
-      lua_pushstring(L, got);
-      lua_pushliteral(L, "type");
-      return 3;
-    }
-    lua_settop(L, 3);
+/* result([close]): with close true the request is closed and recycled: the
+** handle must not be used again (the client never does) */
+static int l_req_result(lua_State *L) {
+  l_req *q = check_req(L, 1);
+  int n, close = lua_toboolean(L, 2);
+  if (q->r.state != SP_REQ_DONE) luaL_error(L, SP_REQUEST ": result() before it finished");
+  lua_settop(L, 1);
+  n = req_result(L, q);
+  if (close) {                                   /* the caller is done with it */
+    if (q->r.eng != NULL) unlink_lua(L);
+    sp_req_close(&q->r);
+    recycle(L, 1);
   }
-  return 0;
+  return n;
 }
 
 /* ---------------------------------------------------------------- module */
@@ -787,7 +748,7 @@ static const luaL_Reg req_metameth[] = {
   {NULL, NULL}
 };
 static const luaL_Reg http_funcs[] = {
-  {"new", l_new}, {"now", l_now}, {"check_fields", l_check_fields}, {NULL, NULL}
+  {"new", l_new}, {"now", l_now}, {NULL, NULL}
 };
 
 static void create_meta(lua_State *L, const char *name, const luaL_Reg *meta,

@@ -39,13 +39,14 @@ local REQUEST_FIELDS = {
   on_progress = "function", operation = "string", sink = "table",
 }
 
--- methods a repeat cannot change the effect of (RFC 9110 section 9.2.2)
+-- common methods already in upper case (the rest go through string.upper)
 local UPPER = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true, HEAD = true,
   OPTIONS = true }
+-- methods a repeat cannot change the effect of (RFC 9110 section 9.2.2)
 local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true, TRACE = true }
 local RETRY_STATUS = { [408] = true, [429] = true, [500] = true, [502] = true, [503] = true, [504] = true }
 
-local fields_ok = require("socialpush.core").http.check_fields
+local fields_ok = require("socialpush.core").check_fields
 
 local function check_fields(t, spec, what, level)
   local k, got, why = fields_ok(t, spec)
