@@ -13,6 +13,9 @@ PKGS=(
   nginx libnginx-mod-http-lua
   valgrind cppcheck time
   unicode-data
+  lua-dkjson lua-argparse lua-ldoc
+  redis-server libhiredis-dev
+  tmux
 )
 
 missing=()
