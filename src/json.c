@@ -151,6 +151,25 @@ static int utf8_len(const unsigned char *p, const unsigned char *end) {
   return 0;
 }
 
+size_t sp_utf8_count(const char *s, size_t len, size_t *bad) {
+  const unsigned char *p = (const unsigned char *)s, *end = p + len;
+  size_t n = 0;
+  while (p < end) {
+    if (*p < 0x80) {
+      p++;
+    } else {
+      int k = utf8_len(p, end);
+      if (k == 0) {
+        *bad = (size_t)(p - (const unsigned char *)s);
+        return (size_t)-1;
+      }
+      p += k;
+    }
+    n++;
+  }
+  return n;
+}
+
 /*
 ** The input ends inside what could still become a valid token: bytes
 ** [p, end) are a proper prefix of pat, where '#' in pat stands for a hex digit.

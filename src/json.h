@@ -46,4 +46,12 @@ int sp_json_decode(lua_State *L, const char *s, size_t len, int array_mt,
 int sp_json_encode(lua_State *L, int idx, sp_buf *b, int flags, int array_mt,
                    sp_json_err *e);
 
+/*
+** Number of characters of the UTF-8 text s[0..len), with the encoder's and
+** decoder's own strictness (no overlongs, no surrogates, nothing above
+** U+10FFFF). Returns the count, or (size_t)-1 with *bad set to the 0-based
+** byte offset of the first ill-formed sequence.
+*/
+size_t sp_utf8_count(const char *s, size_t len, size_t *bad);
+
 #endif

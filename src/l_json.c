@@ -1,6 +1,6 @@
 /*
 ** l_json.c - bindings for socialpush.core.json: encode, decode, null,
-** array, array_mt. The codec itself is in json.c.
+** array, array_mt, utf8_len. The codec itself is in json.c.
 **
 ** encode writes into an sp_buf owned by a userdata (freed by __gc), so a Lua
 ** error unwinding through encode cannot leak it. One such buffer is cached
@@ -8,6 +8,7 @@
 ** the cached buffer is busy) gets a fresh one.
 ** SPDX-License-Identifier: MIT
 */
+#include <stdio.h>
 #include <string.h>
 
 #include "compat.h"
@@ -130,6 +131,29 @@ static int l_array(lua_State *L) {
   return 1;
 }
 
+/*
+** syntax: n = json.utf8_len(s)   -- or nil, msg, err (err.offset: 1-based byte)
+** Characters of s under the codec's own UTF-8 rules: the one validator of
+** every text check of the library.
+*/
+static int l_utf8_len(lua_State *L) {
+  size_t len, bad = 0, n;
+  const char *s = luaL_checklstring(L, 1, &len);
+  n = sp_utf8_count(s, len, &bad);
+  if (n != (size_t)-1) {
+    lua_pushinteger(L, (lua_Integer)n);
+    return 1;
+  }
+  {
+    char at[32];
+    snprintf(at, sizeof at, "%lu", (unsigned long)(bad + 1));
+    lsp_fail(L, "invalid_argument", "invalid UTF-8 at byte %s", at);
+  }
+  lua_pushinteger(L, (lua_Integer)bad + 1);
+  lua_setfield(L, -2, "offset");
+  return 3;
+}
+
 static const luaL_Reg jbuf_meta[] = {
   {"__gc", l_jbuf__gc},
   {NULL, NULL}
@@ -139,6 +163,7 @@ static const luaL_Reg json_funcs[] = {
   {"encode", l_encode},
   {"decode", l_decode},
   {"array", l_array},
+  {"utf8_len", l_utf8_len},
   {NULL, NULL}
 };
 
