@@ -17,7 +17,7 @@ if not pcall(require, "socialpush") then
   package.cpath = root .. "/build/" .. flavour .. "/?.so;" .. package.cpath
 end
 local socialpush = require "socialpush"
-local oneall = require "socialpush.oneall"
+local oneall = require "socialpush.providers.oneall"
 
 local function show(label, res, msg, err)
   if res then

@@ -112,10 +112,27 @@ local function default_transport()
   return require("socialpush.transport.curl")
 end
 
---- Create a client. Unknown options or wrong types raise.
+-- client metatables: the plain one, and one per set of methods an upper layer adds
+-- (socialpush's entry module adds the provider constructors) without writing into Client
+local client_mts = setmetatable({ [client_mt] = true }, { __mode = "k" })
+local derived = setmetatable({}, { __mode = "k" })
+
+local function class_of(methods)
+  if methods == nil then return client_mt end
+  local mt = derived[methods]
+  if mt then return mt end
+  local index = setmetatable({}, { __index = Client })
+  for k, v in pairs(methods) do if Client[k] == nil then index[k] = v end end
+  mt = { __index = index, __tostring = client_mt.__tostring, __gc = client_mt.__gc, __close = client_mt.__close }
+  derived[methods], client_mts[mt] = mt, true
+  return mt
+end
+
+--- Create a client. Unknown options or wrong types raise. methods: extra methods the
+-- client gets (the entry module's provider constructors); the client's own win.
 -- syntax: client = socialpush.new{timeout=, connect_timeout=, retries=, ca_file=, proxy=,
 --   connect_to=, on_progress=, max_body=, user_agent=, identities=, resume_dir=, transport=}
-function M.new(opts)
+function M.new(opts, methods)
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then error("socialpush.new: options table expected", 2) end
   check_fields(opts, OPTIONS, "socialpush.new", 2)
@@ -147,12 +164,12 @@ function M.new(opts)
     _cond = {},                              -- job -> true: waiting for its .cond()
     _watch = {},                             -- handle -> progress record
     _req = {},                               -- the request table handed to t:start
-  }, client_mt)
+  }, class_of(methods))
 end
 
 local function check(self, level)
   if self._closed == false then return end      -- an open client: one field read
-  if getmetatable(self) ~= client_mt then
+  if not client_mts[getmetatable(self)] then
     error("socialpush: method called on something that is not a client (use ':')", (level or 2) + 1)
   end
   error("socialpush: attempt to use a closed client", (level or 2) + 1)
@@ -533,7 +550,7 @@ end
 --- Close the client: running jobs are cancelled, the transport closed. Idempotent.
 -- syntax: client:close()
 function Client:close()
-  if getmetatable(self) ~= client_mt then error("client:close: not a client", 2) end
+  if not client_mts[getmetatable(self)] then error("client:close: not a client", 2) end
   if self._closed then return end
   local jobs = {}
   for _, job in pairs(self._waiting) do jobs[#jobs + 1] = job end
@@ -547,9 +564,6 @@ end
 
 client_mt.__gc = function(self) if not self._closed then self._t:close() end end
 client_mt.__close = Client.close
-
--- provider handles (client:facebook{} ...) and client:push
-require("socialpush.publish").install(Client)
 
 M.Client = Client
 return M

@@ -80,25 +80,63 @@ function M.wrap(e, t)
   return nil, e.message, e
 end
 
+-- secrets longest first, so that a secret containing another is masked whole
+local function by_length(list)
+  local sorted = {}
+  for _, v in pairs(list) do
+    if type(v) == "string" and #v >= 4 then sorted[#sorted + 1] = v end
+  end
+  table.sort(sorted, function(a, b) return #a > #b end)
+  return sorted
+end
+
 --- Replace every occurrence of each secret in s with "***" (plain search, no patterns).
 -- syntax: s = errors.scrub(s, {secret1, secret2, ...})
 function M.scrub(s, secrets)
   if type(s) ~= "string" then return s end
-  for _, secret in pairs(secrets) do
-    if type(secret) == "string" and #secret >= 4 then
-      local out, i = {}, 1
-      while true do
-        local a, b = s:find(secret, i, true)
-        if not a then break end
-        out[#out + 1] = s:sub(i, a - 1)
-        out[#out + 1] = "***"
-        i = b + 1
-      end
-      out[#out + 1] = s:sub(i)
-      s = table.concat(out)
+  for _, secret in ipairs(by_length(secrets)) do
+    local out, i = {}, 1
+    while true do
+      local a, b = s:find(secret, i, true)
+      if not a then break end
+      out[#out + 1] = s:sub(i, a - 1)
+      out[#out + 1] = "***"
+      i = b + 1
     end
+    out[#out + 1] = s:sub(i)
+    s = table.concat(out)
   end
   return s
+end
+
+local sign   -- socialpush.sign, on first use
+
+--- Add a secret and the forms it travels in (percent-encoded, base64, base64url) to list.
+-- syntax: list = errors.add_secret(list, s)
+function M.add_secret(list, s)
+  if type(s) ~= "string" or #s < 4 then return list end
+  sign = sign or require "socialpush.sign"
+  list[#list + 1] = s
+  for _, f in ipairs { sign.percent_encode(s), sign.base64(s), sign.base64url(s) } do
+    if f ~= s then list[#list + 1] = f end
+  end
+  return list
+end
+
+--- Every string of a credentials table (nested tables too) but the keys of `public` (ids,
+-- URLs that must stay readable in messages), with the forms they travel in: what messages
+-- must never show. The one collector of secrets (pipeline, gateway, token flows).
+-- syntax: list = errors.secrets_of(t [, public [, list]])
+function M.secrets_of(t, public, out)
+  out = out or {}
+  if type(t) ~= "table" then return out end
+  for k, v in pairs(t) do
+    if not (public and public[k]) then
+      if type(v) == "string" then M.add_secret(out, v)
+      elseif type(v) == "table" then M.secrets_of(v, public, out) end
+    end
+  end
+  return out
 end
 
 M.mt = mt

@@ -25,7 +25,7 @@
 -- and log line; credentials are never logged.
 local json = require "socialpush.json"
 local errors = require "socialpush.errors"
-local publish = require "socialpush.publish"
+local operations = require "socialpush.pipeline.operations"
 
 local M = {}
 
@@ -45,67 +45,6 @@ M.STATUS = {
   timeout = 504,
 }
 
------------------------------------------------------------------- the 20 operations
-
--- OneAll's request.push object of each operation → the direct call's arguments.
--- key: where the object sits under request.push; fields: OneAll key → {argument, kind}.
--- Kinds: text, url, media (an http(s) URL, passed as {url = ...}), id, ids, bool, int,
--- callback (the gateway's own: where to POST the result of a queued job).
-local function fields(base, extra)
-  local t = {}
-  for k, v in pairs(base) do t[k] = v end
-  for k, v in pairs(extra or {}) do t[k] = v end
-  return t
-end
-
-local MESSAGE, LINK = { "message", "text" }, { "link", "url" }
-local DESCRIPTION, TITLE = { "description", "text" }, { "title", "text" }
-local POST = { message = MESSAGE, link = LINK, attachments = { "attachments", "ids" } }
-local LI = { link = LINK, message = MESSAGE, title = TITLE, description = DESCRIPTION,
-  picture = { "picture", "media" } }
-local PICTURE, VIDEO = { "picture", "media" }, { "video", "media" }
-local CREATE_POST = { "create_post", "bool" }
-local CALLBACK = { "callback_url", "callback" }
-
-M.OPERATIONS = {
-  ["facebook.post"] = { key = { "post" }, fields = POST },
-  ["facebook.picture"] = { key = { "picture" },
-    fields = { url = PICTURE, description = DESCRIPTION, create_post = CREATE_POST } },
-  ["facebook.video"] = { key = { "video" },
-    fields = { url = VIDEO, description = DESCRIPTION, title = TITLE, create_post = CREATE_POST } },
-  ["facebook.group_post"] = { key = { "group" }, fields = fields(POST, { id = { "group_id", "id" } }) },
-  ["facebook.group_picture"] = { key = { "group" },
-    fields = { id = { "group_id", "id" }, url = PICTURE, description = DESCRIPTION } },
-  ["facebook.group_video"] = { key = { "group" },
-    fields = { id = { "group_id", "id" }, url = VIDEO, description = DESCRIPTION, title = TITLE } },
-  ["facebook.page_post"] = { key = { "page" }, fields = fields(POST, { id = { "page_id", "id" } }) },
-  ["facebook.page_picture"] = { key = { "page" }, fields = { id = { "page_id", "id" }, url = PICTURE,
-    description = DESCRIPTION, create_post = CREATE_POST } },
-  ["facebook.page_video"] = { key = { "page" },
-    fields = { id = { "page_id", "id" }, url = VIDEO, description = DESCRIPTION, title = TITLE } },
-  ["linkedin.post"] = { key = { "post" }, fields = LI },
-  ["linkedin.company_post"] = { key = { "post" }, fields = fields(LI, { company = { "company", "id" } }) },
-  ["pinterest.pin"] = { key = { "pin" }, fields = { board = { "board_id", "id" }, description = DESCRIPTION,
-    picture = PICTURE, link = LINK, title = TITLE, alt_text = { "alt_text", "text" } } },
-  ["pinterest.board"] = { key = { "board" },
-    fields = { name = { "name", "text" }, description = DESCRIPTION, privacy = { "privacy", "text" } } },
-  ["twitter.post"] = { key = { "post" }, fields = { message = MESSAGE, attachments = { "attachments", "ids" },
-    location = { "location", "text" } } },
-  ["twitter.picture"] = { key = { "picture" }, fields = { url = PICTURE, description = DESCRIPTION } },
-  ["twitter.video"] = { key = { "video" }, async = true,
-    fields = { video_url = VIDEO, message = MESSAGE, callback_url = CALLBACK } },
-  ["youtube.video"] = { key = { "video" }, async = true, fields = { video_url = VIDEO, title = TITLE,
-    description = DESCRIPTION, thumbnail_url = { "thumbnail", "media" }, tags = { "tags", "list" },
-    privacy = { "privacy", "text" }, callback_url = CALLBACK } },
-  ["youtube.playlist_video"] = { key = { "video" },
-    fields = { id = { "video_id", "id" }, position = { "position", "int" } } },
-  ["youtube.playlist"] = { key = { "playlist" }, fields = { title = TITLE, description = DESCRIPTION,
-    privacy_status = { "privacy", "text" }, default_language = { "default_language", "text" } } },
-  ["youtube.channel_section"] = { key = { "channel", "section" }, fields = { type = { "type", "text" },
-    title = TITLE, style = { "style", "text" }, position = { "position", "int" },
-    playlists = { "playlist_ids", "ids" }, defaultLanguage = { "default_language", "text" } } },
-}
-
 ------------------------------------------------------------------------- envelope
 
 local function http_date()
@@ -121,17 +60,9 @@ function M.envelope(status, info, resource, data)
   return t
 end
 
--- every string of a credentials table (nested tables too): what must never be shown
-local function secrets_of(t, out)
-  out = out or {}
-  if type(t) ~= "table" then return out end
-  for _, v in pairs(t) do
-    if type(v) == "string" and #v >= 4 then out[#out + 1] = v
-    elseif type(v) == "table" then secrets_of(v, out) end
-  end
-  return out
-end
-M.secrets_of = secrets_of
+--- Every secret of an identity's credentials (errors.secrets_of), for scrubbing.
+-- syntax: list = gateway.secrets_of(t [, list])
+function M.secrets_of(t, out) return errors.secrets_of(t, nil, out) end
 
 local function send(status, info, resource, data, headers, secrets)
   if secrets then info = errors.scrub(info, secrets) end
@@ -314,7 +245,8 @@ local function id_string(v)
 end
 
 -- one value of the request object as the direct argument; nil, reason when unusable
-local function convert(kind, v)
+local function convert(f, v)
+  local kind = f.kind
   if kind == "text" then
     if type(v) ~= "string" then return nil, "must be a string" end
     return v
@@ -328,15 +260,18 @@ local function convert(kind, v)
   elseif kind == "id" then
     if not is_id(v) then return nil, "must be an id (letters, digits, '_', '-', '.', ':')" end
     return id_string(v)
-  elseif kind == "ids" or kind == "list" then
+  elseif kind == "ids" or kind == "strings" then
     if type(v) ~= "table" or (next(v) ~= nil and v[1] == nil) then return nil, "must be a list" end
     local out = json.array({})
     for i, x in ipairs(v) do
       if kind == "ids" and not is_id(x) then return nil, "must be a list of ids" end
-      if kind == "list" and type(x) ~= "string" then return nil, "must be a list of strings" end
+      if kind == "strings" and type(x) ~= "string" then return nil, "must be a list of strings" end
       out[i] = kind == "ids" and id_string(x) or x
     end
     return out
+  elseif kind == "enum" then
+    for _, x in ipairs(f.set) do if x == v then return v end end
+    return nil, "must be one of " .. table.concat(f.set, ", ")
   elseif kind == "bool" then
     if type(v) ~= "boolean" then return nil, "must be a boolean" end
     return v
@@ -347,32 +282,42 @@ local function convert(kind, v)
   return nil, "is not supported"
 end
 
--- the direct arguments of a request object; nil, info (400) on a bad key
-local function arguments(def, obj, where, path_value, path_field)
+-- the direct arguments of a request object; nil, info (400) on a bad key. With the older
+-- path (old: pinterest/pin.json) the path's id comes in the body.
+local function arguments(r, obj, where, path_value, old)
   local args, callback = {}, nil
   for key, v in pairs(obj) do
-    local f = def.fields[key]
-    if f and not absent(v) then
-      local value, why = convert(f[2], v)
+    local f = r.by_key[key]
+    if not f then
+      return nil, "Unknown key: " .. where .. "." .. tostring(key)
+    elseif not absent(v) then
+      local value, why = convert(f, v)
       if value == nil then return nil, "Invalid value for key: " .. where .. "." .. key .. " (" .. why .. ")" end
-      if f[2] == "callback" then
+      if f.kind == "callback" then
         callback = value
-      elseif f[1] == path_field then
+      elseif f.direct == false then
+        return nil, "The key " .. where .. "." .. key .. " is not supported by this gateway"
+      elseif f.arg == r.path_field and not old then
         if value ~= path_value then
           return nil, "The key " .. where .. "." .. key .. " does not match the resource"
         end
+      elseif args[f.arg] ~= nil then
+        return nil, "The key " .. where .. "." .. key .. " repeats another key of the same field"
       else
-        args[f[1]] = value
+        args[f.arg] = value
       end
     end
+  end
+  if old and r.path_field and args[r.path_field] == nil then
+    return nil, "Missing key: " .. where .. ".board"
   end
   return args, callback
 end
 
 -- the OneAll key path of a direct argument, for error messages
-local function key_of(def, where, field)
-  for key, f in pairs(def.fields) do
-    if f[1] == field then return where .. "." .. key end
+local function key_of(r, where, field)
+  for _, f in ipairs(r.fields) do
+    if f.arg == field then return where .. "." .. f.key end
   end
   return nil
 end
@@ -469,8 +414,9 @@ local function serve(g)
   end
   if not token then return send(404, "The resource " .. raw .. " does not exist", where) end
   token, name = ngx.unescape_uri(token), ngx.unescape_uri(name)
-  local provider, op, pfield, pvalue = publish.resource(name)
-  if not provider then return send(404, "The resource " .. where .. " does not exist", where) end
+  local def, pvalue, old = operations.resolve(name)
+  if not def then return send(404, "The resource " .. where .. " does not exist", where) end
+  local provider = def.provider
   local ok, identity = pcall(lookup, g, token)
   if not ok then
     log(ngx.ERR, g.key_secrets, "identity store: ", identity)
@@ -482,7 +428,7 @@ local function serve(g)
   local creds = identity[provider]
   local secrets = {}
   for i, v in ipairs(g.key_secrets) do secrets[i] = v end
-  secrets_of(identity, secrets)
+  M.secrets_of(identity, secrets)
   ngx.ctx.socialpush_gateway_secrets = secrets       -- for the handler's last-resort log
   if type(creds) ~= "table" then
     return send(409, "The identity " .. token .. " has no " .. provider .. " account", where, nil, nil, secrets)
@@ -493,7 +439,6 @@ local function serve(g)
   if doc == nil then
     return send(400, "The request body is not valid JSON: " .. tostring(msg), where, nil, nil, secrets)
   end
-  local def = M.OPERATIONS[provider .. "." .. op]
   local obj, key_where = type(doc) == "table" and type(doc.request) == "table" and doc.request.push, "request.push"
   for _, k in ipairs(def.key) do
     key_where = key_where .. "." .. k
@@ -502,7 +447,7 @@ local function serve(g)
   if type(obj) ~= "table" or obj[1] ~= nil or next(obj) == nil then
     return send(400, "Missing or empty key: " .. key_where, where, nil, nil, secrets)
   end
-  local args, callback = arguments(def, obj, key_where, pvalue, pfield)
+  local args, callback = arguments(def, obj, key_where, pvalue, old)
   if not args then return send(400, callback, where, nil, nil, secrets) end
   if callback and not callback_allowed(g, callback) then
     return send(400, "The callback_url host is not allowed: " .. key_where .. ".callback_url", where, nil, nil, secrets)

@@ -1,7 +1,7 @@
 -- LinkedIn end to end through the sandbox: the library's requests, the sandbox's checks,
 -- and the error kinds the refusals map to. Every wait is bounded.
 local helpers = require "spec_helpers"
-local linkedin = require "socialpush.linkedin"
+local linkedin = require "socialpush.providers.linkedin"
 local json = require "socialpush.json"
 
 local sb, accounts

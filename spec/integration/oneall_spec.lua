@@ -2,7 +2,7 @@
 -- (sandbox.api.oneall.com on 127.0.0.1). Every wait is bounded.
 local helpers = require "spec_helpers"
 local socialpush = require "socialpush"
-local oneall = require "socialpush.oneall"
+local oneall = require "socialpush.providers.oneall"
 local sign = require "socialpush.sign"
 
 local HOST = "sandbox.api.oneall.com"

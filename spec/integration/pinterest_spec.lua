@@ -159,7 +159,7 @@ describe("pinterest through the sandbox", function()
       local pin = c:pinterest(accounts.pinterest)
       local reg = assert(pin:call { operation = "x", method = "POST", url = "https://api.pinterest.com/v5/media",
         json = { media_type = "video" } })
-      local _, _, err = pin:call { operation = "pinterest.pin", method = "POST", media_field = "video",
+      local _, _, err = pin:call { operation = "pinterest.pin", method = "POST", ctx = { media_field = "video" },
         url = "https://api.pinterest.com/v5/pins", json = { board_id = accounts.pinterest.board_id,
           media_source = { source_type = "video_id", media_id = reg.json.media_id, cover_image_key_frame_time = 0 } } }
       assert.are.equal("invalid_argument", err.kind)

@@ -146,7 +146,7 @@ describe("twitter #integration", function()
         body = '{"text":"' .. ("a"):rep(281) .. '"}' })
       assert.are.equal(400, res.status)
       assert.matches("^application/problem%+json", res.headers["content-type"])
-      local m = require("socialpush.twitter").map_error { status = res.status, headers = res.headers,
+      local m = require("socialpush.providers.twitter").map_error { status = res.status, headers = res.headers,
         json = json.decode(res.body) }
       assert.are.equal("invalid_argument", m.kind)
       assert.are.equal("message", m.field)
@@ -159,7 +159,7 @@ describe("twitter #integration", function()
         local res = assert(c:request { method = "POST", url = "https://api.x.com/2/tweets",
           headers = { { "Authorization", "Bearer " .. accounts.twitter.bearer_token },
             { "Content-Type", "application/json" } }, body = body })
-        local m = require("socialpush.twitter").map_error { status = res.status, headers = res.headers,
+        local m = require("socialpush.providers.twitter").map_error { status = res.status, headers = res.headers,
           json = json.decode(res.body) }
         return res, m
       end
@@ -447,7 +447,7 @@ describe("twitter #integration", function()
       assert.are.equal(200, call("/" .. id .. "/finalize").status)
       local late = seg(2, "ef")
       assert.are.equal(400, late.status)
-      local m = require("socialpush.twitter").map_error { status = late.status, headers = late.headers,
+      local m = require("socialpush.providers.twitter").map_error { status = late.status, headers = late.headers,
         json = json.decode(late.body) }
       assert.are.equal("invalid_argument", m.kind)
       c:close()

@@ -1,9 +1,8 @@
 -- socialpush.facebook with a stub client: request building for every operation, the
 -- resumable video protocol, argument checks, and a table of every error mapping row.
-local publish = require "socialpush.publish"
 local sign = require "socialpush.sign"
 local json = require "socialpush.json"
-local facebook = require "socialpush.facebook"
+local facebook = require "socialpush.providers.facebook"
 
 local CREDS = { access_token = "EAAUnitPageToken000000000001", app_secret = "unit-app-secret-0001",
   legacy = { api_key = "unit-api-key-0001", secret = "unit-legacy-secret-01", session_key = "unit-session-key-01" } }
@@ -11,27 +10,22 @@ local PAGE, GROUP = "1122334455", "5566778899"
 local PROOF = sign.appsecret_proof(CREDS.access_token, CREDS.app_secret)
 local PNG = "\137PNG\r\n\26\n" .. string.rep("p", 200)
 
--- a client that records requests and answers from a queue; an unstubbed call raises
+local stub_client = require "helpers.stub_client"
+
+-- the stub with Facebook's JSON content type on every answer
 local function stub(responses)
-  local c = { sent = {}, slept = {} }
-  function c.request(self, req)
-    self.sent[#self.sent + 1] = req
-    local r = table.remove(responses, 1)
-    if r == nil then error("unstubbed request to " .. req.method .. " " .. req.url, 2) end
-    if r.fail then return nil, r.fail.message, r.fail end
-    local body = r.body
-    if type(body) == "table" then body = assert(json.encode(body)) end
-    local headers = r.headers or {}
-    headers["content-type"] = headers["content-type"] or "application/json; charset=UTF-8"
-    return { status = r.status or 200, headers = headers, body = body or "" }
+  for _, r in ipairs(responses or {}) do
+    if not r.fail then
+      r.headers = r.headers or {}
+      r.headers["content-type"] = r.headers["content-type"] or "application/json; charset=UTF-8"
+    end
   end
-  function c.sleep(self, s) self.slept[#self.slept + 1] = s end
-  return c
+  return stub_client(responses)
 end
 
 local function handle(responses, creds)
   local c = stub(responses)
-  return publish.handle(c, "facebook", creds or CREDS), c
+  return facebook.new(c, creds or CREDS), c
 end
 
 local function header(req, name)
@@ -600,7 +594,7 @@ describe("socialpush.facebook", function()
       assert.are.same({ kind = "duplicate", code = 506, detail = "(#506) error", request_id = "AbCdEfGhIjK" }, m)
       m = facebook.map_error({ status = 200, headers = {}, json = { error_code = 341, error_msg = "limit" } })
       assert.are.equal("rate_limited", m.kind)
-      m = facebook.map_error({ status = 404, headers = {} }, { retired = facebook.RETIRED.post })
+      m = facebook.map_error({ status = 404, headers = {} }, { ctx = { retired = facebook.RETIRED.post } })
       assert.are.equal("deprecated", m.kind)
       assert.matches("page_post", m.detail, 1, true)
     end)
@@ -608,7 +602,9 @@ describe("socialpush.facebook", function()
 
   it("answers OneAll resource names through client:push", function()
     local c = stub { { body = { id = PAGE .. "_1" } } }
-    local res = assert(publish.push(c, CREDS, "facebook/page/post", { page_id = PAGE, message = "m" }))
+    c.facebook = function(self, creds) return facebook.new(self, creds) end   -- what socialpush.new gives a client
+    local push = require("socialpush.pipeline.push").push
+    local res = assert(push(c, CREDS, "facebook/page/post", { page_id = PAGE, message = "m" }))
     assert.are.equal(PAGE .. "_1", res.post_id)
     assert.matches("/" .. PAGE .. "/feed?", c.sent[1].url, 1, true)
   end)

@@ -1,6 +1,6 @@
 -- LinkedIn provider: request building against a stub client, error mapping, Rest.li encoding.
-local linkedin = require "socialpush.linkedin"
-local publish = require "socialpush.publish"
+local linkedin = require "socialpush.providers.linkedin"
+local time = require "socialpush.time"
 local json = require "socialpush.json"
 
 local TOKEN = "AQVUnitTestLinkedInToken000001"
@@ -8,28 +8,12 @@ local AUTHOR = "urn:li:person:Unit0Author1"
 local COMPANY = "urn:li:organization:2414183"
 local PNG = "\137PNG\r\n\26\n" .. ("\0"):rep(56)
 
--- a client whose transport records requests and answers from a queue; an unstubbed call errors
-local function stub_client(responses)
-  local c = { sent = {}, timeout = 60, slept = {} }
-  function c.request(self, req)
-    self.sent[#self.sent + 1] = req
-    local r = table.remove(responses, 1)
-    if r == nil then error("unstubbed request: " .. tostring(req.method) .. " " .. tostring(req.url)) end
-    if req.sink and r.body then
-      local f = assert(io.open(req.sink.file, "wb")); f:write(r.body); f:close()
-      return { status = r.status, headers = r.headers or {}, body = "" }
-    end
-    return { status = r.status, headers = r.headers or {}, body = r.body or "" }
-  end
-  function c.now() return os.time() end
-  function c.sleep(self, s) self.slept[#self.slept + 1] = s end
-  return c
-end
+local stub_client = require "helpers.stub_client"
 
 local function handle(responses, creds)
   local c = stub_client(responses)
   creds = creds or { access_token = TOKEN, author = AUTHOR, company = COMPANY }
-  return publish.handle(c, "linkedin", creds), c
+  return linkedin.new(c, creds), c
 end
 
 local function header(req, name)
@@ -272,14 +256,16 @@ describe("linkedin.map_error", function()
     assert.are.equal("company", m.field)
   end)
 
-  it("takes Retry-After, else waits until midnight UTC", function()
-    assert.are.equal(30, linkedin.map_error(res(429, {}, { ["retry-after"] = "30" })).retry_after)
-    local before = linkedin.until_midnight_utc(os.time())
+  it("takes Retry-After (res.retry_after, computed by client:request), else waits until midnight UTC", function()
+    local r = res(429, {}, { ["retry-after"] = "30" })
+    r.retry_after = time.retry_after(r.headers["retry-after"])
+    assert.are.equal(30, linkedin.map_error(r).retry_after)
+    local before = time.until_midnight_utc(os.time())
     local wait = linkedin.map_error(res(429, {})).retry_after
     assert.is_true(wait >= 1 and wait <= 86400)
     assert.is_true(math.abs(wait - before) <= 2)
-    assert.are.equal(86400, linkedin.until_midnight_utc(1700006400))     -- a midnight
-    assert.are.equal(1, linkedin.until_midnight_utc(1700006399))
+    assert.are.equal(86400, time.until_midnight_utc(1700006400))     -- a midnight
+    assert.are.equal(1, time.until_midnight_utc(1700006399))
   end)
 end)
 

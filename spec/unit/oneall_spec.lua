@@ -1,6 +1,6 @@
 -- socialpush.oneall with a stub client: request building for the 20 resources, argument
 -- checks, result normalisation and the error-mapping table. No network.
-local oneall = require "socialpush.oneall"
+local oneall = require "socialpush.providers.oneall"
 local json = require "socialpush.json"
 local sign = require "socialpush.sign"
 local errors = require "socialpush.errors"
@@ -9,18 +9,14 @@ local PUB, PRIV = "0b7e8a4c-5d2f-4e61-9a3b-7c8d9e0f1a21", "6f1d2c3b-4a59-4867-8e
 local TOKEN = "904efe18-6b7c-417c-af50-868f2828ebaf"
 local JSON_CT = { ["content-type"] = "application/json; charset=utf-8" }
 
--- a client whose request() records the request and answers from a queue; an
--- unstubbed call raises, so "nothing was sent" is checked by queueing nothing
+local stub_client = require "helpers.stub_client"
+
+-- OneAll answers JSON
 local function stub(responses)
-  local c = { sent = {} }
-  function c.request(self, req)
-    self.sent[#self.sent + 1] = req
-    local r = table.remove(responses or {}, 1)
-    if r == nil then error("unstubbed request to " .. tostring(req.url)) end
-    return { status = r.status, headers = r.headers or JSON_CT, body = r.body or "",
-      retry_after = r.retry_after }
+  for _, r in ipairs(responses or {}) do
+    r.headers = r.headers or JSON_CT
   end
-  return c
+  return stub_client(responses)
 end
 
 local function envelope(code, info, data)

@@ -1,7 +1,6 @@
 -- Pinterest provider: request building against a stub client, the media upload protocol,
 -- error mapping.
-local pinterest = require "socialpush.pinterest"
-local publish = require "socialpush.publish"
+local pinterest = require "socialpush.providers.pinterest"
 local json = require "socialpush.json"
 local sign = require "socialpush.sign"
 
@@ -12,30 +11,21 @@ local JPEG = "\255\216\255\224" .. ("\0"):rep(40)
 local MP4 = "\0\0\0\24ftypmp42" .. ("v"):rep(200)
 local S3 = "https://pinterest-media-upload.s3-accelerate.amazonaws.com/"
 
--- a client whose transport records requests and answers from a queue (an unstubbed call
--- errors); its clock moves only when it sleeps
+local stub = require "helpers.stub_client"
+
+-- Pinterest answers JSON unless told otherwise
 local function stub_client(responses, timeout)
-  local c = { sent = {}, timeout = timeout or 60, slept = {}, clock = 0 }
-  function c.request(self, req)
-    self.sent[#self.sent + 1] = req
-    local r = table.remove(responses, 1)
-    if r == nil then error("unstubbed request: " .. tostring(req.method) .. " " .. tostring(req.url)) end
-    local body = r.body
-    if type(body) == "table" then body = json.encode(body) end
-    if req.sink and body then
-      local f = assert(io.open(req.sink.file, "wb")); f:write(body); f:close()
-      body = ""
+  for _, r in ipairs(responses) do
+    if not r.fail then
+      r.headers = r.headers or { ["content-type"] = "application/json" }
     end
-    return { status = r.status, headers = r.headers or { ["content-type"] = "application/json" }, body = body or "" }
   end
-  function c.now(self) return self.clock end
-  function c.sleep(self, s) self.slept[#self.slept + 1] = s; self.clock = self.clock + s end
-  return c
+  return stub(responses, { timeout = timeout })
 end
 
 local function handle(responses, creds, timeout)
   local c = stub_client(responses, timeout)
-  return publish.handle(c, "pinterest", creds or { access_token = TOKEN, board_id = BOARD }), c
+  return pinterest.new(c, creds or { access_token = TOKEN, board_id = BOARD }), c
 end
 
 local function header(req, name)
@@ -279,15 +269,22 @@ describe("pinterest.map_error", function()
     end)
   end
 
-  it("takes Retry-After on 429", function()
-    local m = pinterest.map_error(res(429, { code = 8, message = "x" }, { ["retry-after"] = "17" }))
-    assert.are.equal(17, m.retry_after)
+  it("takes Retry-After on 429 (res.retry_after: seconds or an HTTP date, computed by the client)", function()
+    local r = res(429, { code = 8, message = "x" }, { ["retry-after"] = "17" })
+    r.retry_after = 17
+    assert.are.equal(17, pinterest.map_error(r).retry_after)
     assert.is_nil(pinterest.map_error(res(429, { code = 8, message = "x" })).retry_after)
+    local date = os.date("!%a, %d %b %Y %H:%M:%S GMT", os.time() + 120)
+    local pin = handle { { status = 429, body = { code = 8, message = "Rate limited" },
+      headers = { ["content-type"] = "application/json", ["retry-after"] = date } } }
+    local _, _, err = pin:board { name = "b" }
+    assert.are.equal("rate_limited", err.kind)
+    assert.is_true(err.retry_after >= 115 and err.retry_after <= 120, tostring(err.retry_after))
   end)
 
   it("names video for a media_source field of a video call", function()
     local m = pinterest.map_error(res(400, { code = 1, message = "Media not found - 'media_source.media_id'" }),
-      { operation = "pinterest.pin", media_field = "video" })
+      { operation = "pinterest.pin", ctx = { media_field = "video" } })
     assert.are.equal("video", m.field)
   end)
 end)

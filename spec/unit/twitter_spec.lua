@@ -1,36 +1,17 @@
 -- socialpush.twitter with a stub client: request shapes of every operation, the checks
 -- made before sending, the upload protocol's steps, and every row of map_error.
-local publish = require "socialpush.publish"
 local json = require "socialpush.json"
-local twitter = require "socialpush.twitter"
+local time = require "socialpush.time"
+local twitter = require "socialpush.providers.twitter"
 
 local OAUTH = { consumer_key = "ck-sandbox", consumer_secret = "cs-secret-1", token = "tk-token-1",
   token_secret = "ts-secret-1" }
 local BEARER = { bearer_token = "bearer-user-token-1" }
 local JSON = { ["content-type"] = "application/json" }
 
--- a client whose transport records requests and answers from a queue; an unstubbed
--- request raises. now/sleep are a fake clock (sleeps are recorded, never waited).
-local function stub_client(responses, opts)
-  local c = { sent = {}, slept = {}, clock = 0, timeout = opts and opts.timeout or 60 }
-  function c.request(self, req)
-    self.sent[#self.sent + 1] = req
-    local r = table.remove(responses, 1)
-    if r == nil then error("unstubbed request to " .. req.method .. " " .. req.url, 2) end
-    if r.fail then return nil, r.fail.message, r.fail end
-    local body = r.body
-    if type(body) == "table" then body = assert(json.encode(body)) end
-    return { status = r.status or 200, headers = r.headers or JSON, body = body or "" }
-  end
-  function c.now(self) return self.clock end
-  function c.sleep(self, s)
-    self.slept[#self.slept + 1] = s
-    self.clock = self.clock + s
-  end
-  return c
-end
+local stub_client = require "helpers.stub_client"
 
-local function handle(c, creds) return publish.handle(c, "twitter", creds or OAUTH) end
+local function handle(c, creds) return twitter.new(c, creds or OAUTH) end
 
 local function header(req, name)
   for _, kv in ipairs(req.headers) do
@@ -52,10 +33,23 @@ local function tweet_reply(id, text)
 end
 
 describe("socialpush.twitter", function()
-  it("picks OAuth 1.0a with all four values, else the OAuth 2 bearer", function()
+  it("picks OAuth 1.0a when any OAuth 1.0a value is given, else the OAuth 2 bearer", function()
     assert.are.equal("oauth1", twitter.auth_scheme(OAUTH))
     assert.are.equal("bearer", twitter.auth_scheme(BEARER))
-    assert.are.equal("bearer", twitter.auth_scheme { consumer_key = "a", consumer_secret = "b", token = "c" })
+    assert.are.equal("oauth1", twitter.auth_scheme { consumer_key = "a", consumer_secret = "b", token = "c" })
+  end)
+
+  it("names the OAuth 1.0a credential that is missing or of the wrong type", function()
+    local c = stub_client {}
+    local _, msg, err = handle(c, { consumer_key = "ck-1", consumer_secret = "cs-1", token = "tk-1" })
+      :post { message = "x" }
+    assert.are.equal("invalid_argument", err.kind)
+    assert.are.equal("token_secret", err.field)
+    assert.matches("lack token_secret", msg, 1, true)
+    _, msg, err = handle(c, { access_token = 123 }):post { message = "x" }
+    assert.are.equal("access_token", err.field)
+    assert.matches("access_token must be a non-empty string, got number", msg, 1, true)
+    assert.are.equal(0, #c.sent)
   end)
 
   describe("post", function()
@@ -488,7 +482,8 @@ describe("socialpush.twitter", function()
     for _, row in ipairs(rows) do
       local name, status, headers, body, kind, want = row[1], row[2], row[3], row[4], row[5], row[6] or {}
       it("maps " .. name .. " to " .. tostring(kind), function()
-        local m = twitter.map_error { status = status, headers = headers, json = body }
+        local m = twitter.map_error { status = status, headers = headers, json = body,
+          retry_after = time.retry_after(headers["retry-after"]) }   -- as client:request computes it
         assert.are.equal(kind, m.kind)
         if want.field then assert.are.equal(want.field, m.field) end
         if want.code then assert.are.equal(want.code, m.code) end

@@ -1,8 +1,8 @@
 -- socialpush.youtube with a stub client: request building, the resumable upload's
 -- decisions (follow Range, status query after a broken chunk, 404 restart, resume
 -- state), input checks before any byte, and every map_error row.
-local publish = require "socialpush.publish"
-local youtube = require "socialpush.youtube"
+local youtube = require "socialpush.providers.youtube"
+local time = require "socialpush.time"
 local errors = require "socialpush.errors"
 local json = require "socialpush.json"
 
@@ -11,34 +11,11 @@ local SESSION = "https://www.googleapis.com/upload/youtube/v3/videos?uploadType=
   .. "&part=snippet,status"
 local UNIT = 262144
 
--- a client whose request() records the request and answers from a queue; an
--- unstubbed request raises, so "nothing was sent" is checked by an empty queue
-local function stub_client(responses, opts)
-  local c = { sent = {}, slept = {}, timeout = 60 }
-  for k, v in pairs(opts or {}) do c[k] = v end
-  function c.request(self, req)
-    self.sent[#self.sent + 1] = req
-    local r = table.remove(responses, 1)
-    if r == nil then error("unstubbed request: " .. req.method .. " " .. req.url) end
-    if r.fail then return nil, r.fail.message, r.fail end
-    local headers = {}
-    for k, v in pairs(r.headers or {}) do headers[k:lower()] = v end
-    if r.json then headers["content-type"] = "application/json; charset=UTF-8" end
-    if req.sink then      -- a download (media.fetch): the body goes to the sink file
-      local f = assert(io.open(req.sink.file, "wb"))
-      f:write(r.body or "")
-      f:close()
-      return { status = r.status, headers = headers, body = "" }
-    end
-    return { status = r.status, headers = headers, body = r.json and assert(json.encode(r.json)) or r.body or "" }
-  end
-  function c.sleep(self, s) self.slept[#self.slept + 1] = s end
-  return c
-end
+local stub_client = require "helpers.stub_client"
 
 local function handle(responses, opts, creds)
   local c = stub_client(responses, opts)
-  return publish.handle(c, "youtube", creds or { access_token = TOKEN }), c
+  return youtube.new(c, creds or { access_token = TOKEN }), c
 end
 
 local function header(req, name)
@@ -177,6 +154,18 @@ describe("socialpush.youtube", function()
       assert.are.equal("bytes 0-999/1000", header(c.sent[4], "Content-Range"))   -- no Range: from 0
     end)
 
+    it("gives up on a persistent 503 after max_recoveries status queries: one retry policy", function()
+      local q = { INIT }
+      for _ = 1, youtube.max_recoveries + 1 do q[#q + 1] = gerr(503, "backendError", "Backend Error") end
+      local yt, c = handle(q)
+      local res, _, err = yt:video { video = { data = mp4(1000) }, title = "t" }
+      assert.is_nil(res)
+      assert.are.equal("server", err.kind)
+      assert.are.equal(2 + youtube.max_recoveries, #c.sent)      -- initiate, the chunk, the queries
+      for i = 2, #c.sent do assert.are.equal(0, c.sent[i].retries) end   -- the client never retries inside
+      assert.are.equal(youtube.max_recoveries, #c.slept)
+    end)
+
     it("takes the video from the status query when the last chunk's reply is lost", function()
       local lost = errors.new { kind = "timeout", message = "operation timed out" }
       local yt, c = handle { INIT, { fail = lost }, { status = 200, json = { id = "dQw4w9WgXcQ" } } }
@@ -270,11 +259,11 @@ describe("socialpush.youtube", function()
         "https://youtube.googleapis.com:443/upload/youtube/v3/videos?upload_id=x"))
     end)
 
-    it("refuses a reply without a video id", function()
+    it("refuses a reply without a video id (kind decode, as every provider)", function()
       local yt = handle { INIT, { status = 201, json = { kind = "youtube#video" } } }
       local res, _, err = yt:video { video = { data = mp4(1000) }, title = "t" }
       assert.is_nil(res)
-      assert.are.equal("provider", err.kind)
+      assert.are.equal("decode", err.kind)
     end)
 
     it("keeps the session in resume_dir and resumes it from another handle", function()
@@ -483,8 +472,11 @@ describe("socialpush.youtube", function()
   end)
 
   describe("map_error", function()
+    -- a response as client:request gives it: retry_after computed from Retry-After
     local function res_of(status, reason, headers, body)
-      return { status = status, headers = headers or {}, json = body or { error = { code = status,
+      headers = headers or {}
+      return { status = status, headers = headers, retry_after = time.retry_after(headers["retry-after"]),
+        json = body or { error = { code = status,
         message = "m", errors = { { reason = reason, domain = "youtube.api", message = "m" } } } } }
     end
     -- status, reason, kind, retry_after (nil: none; "reset": seconds to Pacific midnight)
@@ -555,7 +547,7 @@ describe("socialpush.youtube", function()
     end)
   end)
 
-  describe("quota_reset_in", function()
+  describe("time.until_midnight_pacific (the quota reset)", function()
     -- epoch seconds of UTC date-times (computed independently with GNU date)
     local vectors = {
       -- 2026-01-15 12:00:00Z, PST: midnight Pacific = 2026-01-16 08:00Z
@@ -574,7 +566,7 @@ describe("socialpush.youtube", function()
     }
     for _, v in ipairs(vectors) do
       it("at " .. v[1], function()
-        assert.are.equal(v[2], youtube.quota_reset_in(v[1]))
+        assert.are.equal(v[2], time.until_midnight_pacific(v[1]))
       end)
     end
   end)

@@ -1,6 +1,8 @@
---- socialpush.check: input checks made before any byte is sent.
+--- socialpush.pipeline.check: input checks made before any byte is sent.
 -- Each check returns true, or nil, msg, err with kind "invalid_argument" and `field` set.
+-- Checks take (op, args, field, rules) so that lists of them run through check.all.
 local errors = require "socialpush.errors"
+local json = require "socialpush.json"
 
 local M = {}
 
@@ -12,25 +14,11 @@ function M.fail(op, field, fmt, ...)
 end
 local fail = M.fail
 
---- Number of UTF-8 characters in s, or nil when s is not valid UTF-8.
+--- Number of UTF-8 characters in s, or nil when s is not valid UTF-8 (the JSON codec's
+-- strict rules: no overlongs, no surrogates, nothing above U+10FFFF).
+-- syntax: n = check.utf8_len(s)
 function M.utf8_len(s)
-  local n, i, len = 0, 1, #s
-  while i <= len do
-    local c = s:byte(i)
-    local extra
-    if c < 0x80 then extra = 0
-    elseif c >= 0xC2 and c <= 0xDF then extra = 1
-    elseif c >= 0xE0 and c <= 0xEF then extra = 2
-    elseif c >= 0xF0 and c <= 0xF4 then extra = 3
-    else return nil end
-    for j = i + 1, i + extra do
-      local d = s:byte(j)
-      if not d or d < 0x80 or d > 0xBF then return nil end
-    end
-    i = i + extra + 1
-    n = n + 1
-  end
-  return n
+  return (json.utf8_len(s))
 end
 
 --- A string field: required (non-empty) or optional, with limits in characters or bytes.
@@ -86,12 +74,43 @@ function M.one_of(op, args, field, set)
   return fail(op, field, "%s must be one of %s", field, table.concat(set, ", "))
 end
 
+--- Whether t is a list: only the keys 1..#t (or marked with json.array).
+-- syntax: bool = check.is_list(t)
+function M.is_list(t)
+  if type(t) ~= "table" then return false end
+  if getmetatable(t) == json.array_mt then return true end
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n == #t
+end
+
 --- A list (array table) with at most max elements.
+-- syntax: ok, msg, err = check.list(op, args, field [, max])
 function M.list(op, args, field, max)
   local v = args[field]
   if v == nil then return true end
-  if type(v) ~= "table" then return fail(op, field, "%s must be a list", field) end
+  if not M.is_list(v) then return fail(op, field, "%s must be a list", field) end
   if max and #v > max then return fail(op, field, "%s has %d items, the limit is %d", field, #v, max) end
+  return true
+end
+
+--- A boolean.
+-- syntax: ok, msg, err = check.boolean(op, args, field)
+function M.boolean(op, args, field)
+  local v = args[field]
+  if v ~= nil and type(v) ~= "boolean" then return fail(op, field, "%s must be a boolean", field) end
+  return true
+end
+
+--- An integer in [min, max] (defaults 0 and 2^31 - 1).
+-- syntax: ok, msg, err = check.integer(op, args, field [, {min=, max=}])
+function M.integer(op, args, field, rules)
+  local v = args[field]
+  if v == nil then return true end
+  local lo, hi = rules and rules.min or 0, rules and rules.max or 2 ^ 31 - 1
+  if type(v) ~= "number" or v ~= v or v % 1 ~= 0 or v < lo or v > hi then
+    return fail(op, field, "%s must be an integer in %d..%d", field, lo, hi)
+  end
   return true
 end
 
@@ -130,10 +149,61 @@ end
 --- Run checks in order; the first failure wins.
 -- syntax: ok, msg, err = check.all(op, args, { {check.text, "message", {required=true}}, ... })
 function M.all(op, args, list)
-  if type(args) ~= "table" then error(op .. ": arguments must be a table", 3) end
   for _, c in ipairs(list) do
     local ok, msg, err = c[1](op, args, c[2], c[3])
     if not ok then return nil, msg, err end
+  end
+  return true
+end
+
+-- Levenshtein distance (small strings: argument names)
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+--- The known name closest to an unknown one (at most 2 edits away), or nil.
+-- syntax: name = check.closest(name, known_set)
+function M.closest(name, known)
+  local best, best_d
+  for k in pairs(known) do
+    local d = distance(name, k)
+    if d <= 2 and (not best_d or d < best_d or (d == best_d and k < best)) then best, best_d = k, d end
+  end
+  return best
+end
+
+--- Every key of args is a known argument name (a set); `extra` is a table of string keys.
+-- syntax: ok, msg, err = check.names(op, args, known_set)
+function M.names(op, args, known)
+  for k in pairs(args) do
+    if not known[k] then
+      local name = tostring(k)
+      if type(k) ~= "string" then
+        return fail(op, name, "arguments are named: %s is not an argument name", name)
+      end
+      local near = M.closest(k, known)
+      return fail(op, name, "unknown argument '%s'%s (provider parameters without an argument of"
+        .. " their own go in extra = {...})", name, near and (" (did you mean '" .. near .. "'?)") or "")
+    end
+  end
+  local extra = args.extra
+  if extra ~= nil then
+    if type(extra) ~= "table" then return fail(op, "extra", "extra must be a table") end
+    for k in pairs(extra) do
+      if type(k) ~= "string" or k == "" then
+        return fail(op, "extra", "extra keys must be parameter names (strings)")
+      end
+    end
   end
   return true
 end

@@ -1,8 +1,11 @@
---- socialpush.media: picture/video/thumbnail arguments.
+--- socialpush.pipeline.media: picture/video/thumbnail arguments.
 -- A media argument is {file = path}, {data = bytes, filename = ...} or {url = "https://..."},
--- each with an optional content_type; a plain string is a file path. Files are never
--- read whole: uploads stream byte ranges of them.
-local check = require "socialpush.check"
+-- each with an optional content_type and filename; a plain string is a file path. Files
+-- are never read whole: uploads stream byte ranges of them. media.prepare is the one
+-- preparation every provider runs: open, check, download a URL when the provider cannot
+-- ingest it, check again, refuse an empty file; media.release removes a download.
+local check = require "socialpush.pipeline.check"
+local sign = require "socialpush.sign"
 
 local M = {}
 
@@ -34,18 +37,63 @@ function M.sniff(head)
   end
 end
 
+-- opened media carry this metatable: open() returns them as they are
+local OPENED = {}
+local function opened(t) return setmetatable(t, OPENED) end
+
+--- Whether v is a media table returned by media.open.
+-- syntax: bool = media.is_opened(v)
+function M.is_opened(v) return getmetatable(v) == OPENED end
+
 local function basename(path) return (path:match("([^/]+)$")) or path end
 
 local function from_file(op, field, t)
   local f, oerr = io.open(t.file, "rb")
   if not f then return check.fail(op, field, "cannot open %s file: %s", field, tostring(oerr)) end
-  local head = f:read(16) or ""
+  local head, rerr, code = f:read(16)
+  if head == nil and code == 21 then      -- EISDIR: fopen opens a directory, reading fails
+    f:close()
+    return check.fail(op, field, "%s file %s is a directory", field, t.file)
+  end
   local size = f:seek("end")
   f:close()
+  if head == nil and rerr then return check.fail(op, field, "cannot read %s file: %s", field, tostring(rerr)) end
   if not size then return check.fail(op, field, "cannot read %s file", field) end
   local ext = t.file:match("%.(%w+)$")
-  return { source = "file", path = t.file, size = size, filename = t.filename or basename(t.file),
-    content_type = t.content_type or M.sniff(head) or (ext and EXT[ext:lower()]) or "application/octet-stream" }
+  return opened { source = "file", path = t.file, size = size, filename = t.filename or basename(t.file),
+    content_type = t.content_type or M.sniff(head or "") or (ext and EXT[ext:lower()]) or "application/octet-stream" }
+end
+
+local SOURCES = { "file", "data", "url" }
+local KEYS = { file = true, data = true, url = true, filename = true, content_type = true }
+
+-- the one source of a media table, or nil, msg, err
+local function source_of(op, field, v)
+  local found
+  for _, k in ipairs(SOURCES) do
+    if v[k] ~= nil then
+      if found then
+        return check.fail(op, field, "%s takes one of file, data or url, not %s and %s", field, found, k)
+      end
+      found = k
+    end
+  end
+  if not found then return check.fail(op, field, "%s needs one of file, data or url", field) end
+  for k in pairs(v) do
+    if not KEYS[k] then
+      return check.fail(op, field, "%s has an unknown key '%s' (file, data, url, filename, content_type)",
+        field, tostring(k))
+    end
+  end
+  for _, k in ipairs { "filename", "content_type" } do
+    if v[k] ~= nil and (type(v[k]) ~= "string" or v[k] == "") then
+      return check.fail(op, field, "%s.%s must be a non-empty string", field, k)
+    end
+  end
+  if v.content_type ~= nil and not v.content_type:match("^[%w!#$&%-%^_%.%+]+/[%w!#$&%-%^_%.%+]+$") then
+    return check.fail(op, field, "%s.content_type must be a media type such as image/png", field)
+  end
+  return found
 end
 
 --- Normalise a media argument; nil, msg, err (invalid_argument, field) when unusable.
@@ -54,24 +102,25 @@ end
 function M.open(op, field, v)
   if type(v) == "string" then v = { file = v } end
   if type(v) ~= "table" then return check.fail(op, field, "%s must be a file path or a media table", field) end
-  if v.source then return v end -- already opened
-  if v.file ~= nil then
-    if type(v.file) ~= "string" then return check.fail(op, field, "%s.file must be a path", field) end
+  if getmetatable(v) == OPENED then return v end
+  local src, msg, err = source_of(op, field, v)
+  if not src then return nil, msg, err end
+  if src == "file" then
+    if type(v.file) ~= "string" or v.file == "" then return check.fail(op, field, "%s.file must be a path", field) end
     return from_file(op, field, v)
-  elseif v.data ~= nil then
+  elseif src == "data" then
     if type(v.data) ~= "string" then return check.fail(op, field, "%s.data must be a string", field) end
     local ext = v.filename and v.filename:match("%.(%w+)$")
-    return { source = "data", data = v.data, size = #v.data, filename = v.filename or field,
+    return opened { source = "data", data = v.data, size = #v.data, filename = v.filename or field,
       content_type = v.content_type or M.sniff(v.data:sub(1, 16)) or (ext and EXT[ext:lower()])
         or "application/octet-stream" }
-  elseif v.url ~= nil then
-    local ok, msg, err = check.url(op, v, "url")
-    if not ok then err.field = field; return nil, msg, err end
-    local ext = v.url:match("%.(%w+)$") or v.url:match("%.(%w+)[?#]")
-    return { source = "url", url = v.url, filename = v.filename or basename(v.url:gsub("[?#].*$", "")),
-      content_type = v.content_type or (ext and EXT[ext:lower()]) }
   end
-  return check.fail(op, field, "%s needs one of file, data or url", field)
+  local ok
+  ok, msg, err = check.url(op, v, "url")
+  if not ok then err.field = field; return nil, msg, err end
+  local ext = v.url:match("%.(%w+)$") or v.url:match("%.(%w+)[?#]")
+  return opened { source = "url", url = v.url, filename = v.filename or basename(v.url:gsub("[?#].*$", "")),
+    content_type = v.content_type or (ext and EXT[ext:lower()]) }
 end
 
 --- Check a media's type and size against a provider's limits.
@@ -123,8 +172,8 @@ function M.part(name, m, offset, length)
 end
 
 --- Base64 of a whole media (small pictures for APIs that want inline data).
+-- syntax: s = media.base64(m)
 function M.base64(m)
-  local sign = require "socialpush.sign"
   if m.source == "data" then return sign.base64(m.data) end
   local f = assert(io.open(m.path, "rb"))
   local s = f:read("*a")
@@ -144,16 +193,50 @@ function M.fetch(client, op, field, m, max_size)
     os.remove(path)
     return check.fail(op, field, "%s URL answered HTTP %d", field, res.status)
   end
-  local opened, omsg, oerr = from_file(op, field, { file = path, filename = m.filename,
+  local got, omsg, oerr = from_file(op, field, { file = path, filename = m.filename,
     content_type = m.content_type or (res.headers["content-type"] or ""):match("^[%w%-%./+]+") })
-  if not opened then os.remove(path); return nil, omsg, oerr end
-  opened.temporary = true
-  return opened
+  if not got then os.remove(path); return nil, omsg, oerr end
+  got.temporary = true
+  return got
 end
 
---- Remove a temporary download made by fetch.
+--- Remove a temporary download made by fetch (nothing for other media).
+-- syntax: media.release(m)
 function M.release(m)
   if m and m.temporary and m.path then os.remove(m.path) end
+end
+
+--- The one media preparation of every provider: open the argument, check it against
+-- limits ({types=, max_size=, min_size=}); with download = true a URL is downloaded (the
+-- provider cannot ingest URLs) and checked again; nonempty refuses 0 bytes. The caller
+-- releases the result with media.release once sent.
+-- syntax: m, msg, err = media.prepare(client, op, field, value, limits [, {download=, nonempty=, required=}])
+function M.prepare(client, op, field, value, limits, opts)
+  opts = opts or {}
+  if value == nil then
+    if opts.required == false then return false end
+    return check.fail(op, field, "%s is required", field)
+  end
+  local m, msg, err = M.open(op, field, value)
+  if not m then return nil, msg, err end
+  local ok
+  if m.source ~= "url" or not opts.lazy_url then
+    ok, msg, err = M.check(op, field, m, limits)
+    if not ok then return nil, msg, err end
+  end
+  if m.source == "url" and opts.download then
+    local url = m.url
+    m, msg, err = M.fetch(client, op, field, m, limits.max_size)
+    if not m then return nil, msg, err end
+    m.origin = url
+    ok, msg, err = M.check(op, field, m, limits)
+    if not ok then M.release(m); return nil, msg, err end
+  end
+  if opts.nonempty and m.size == 0 then
+    M.release(m)
+    return check.fail(op, field, "%s is empty", field)
+  end
+  return m
 end
 
 return M

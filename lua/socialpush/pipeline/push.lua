@@ -1,87 +1,35 @@
---- socialpush.publish: provider handles (client:facebook{} ...) and client:push.
--- Installed into the client class by client.lua; provider modules stay thin tables of
--- endpoint data and one function per operation.
-local pipeline = require "socialpush.pipeline"
-local check = require "socialpush.check"
+--- socialpush.pipeline.push: client:push(identity, resource, args) — one of OneAll's 20
+-- resources by name, sent directly to the provider with the identity's credentials.
+-- The arguments are the direct call's, or OneAll's keys for them (socialpush.pipeline.operations);
+-- the handle comes from the client's own constructors (client:twitter{...}), so nothing
+-- here requires a provider module.
+local operations = require "socialpush.pipeline.operations"
+local check = require "socialpush.pipeline.check"
 
 local M = {}
 
-M.PROVIDERS = { "facebook", "linkedin", "pinterest", "twitter", "youtube" }
+local function is_url(v) return type(v) == "string" and v:match("^[hH][tT][tT][pP][sS]?://") ~= nil end
 
--- OneAll resource name → provider, operation, and the path argument it carries
-M.RESOURCES = {
-  { "^facebook/post$", "facebook", "post" },
-  { "^facebook/picture$", "facebook", "picture" },
-  { "^facebook/video$", "facebook", "video" },
-  { "^facebook/group/post$", "facebook", "group_post" },
-  { "^facebook/group/picture$", "facebook", "group_picture" },
-  { "^facebook/group/video$", "facebook", "group_video" },
-  { "^facebook/page/post$", "facebook", "page_post" },
-  { "^facebook/page/picture$", "facebook", "page_picture" },
-  { "^facebook/page/video$", "facebook", "page_video" },
-  { "^linkedin/post$", "linkedin", "post" },
-  { "^linkedin/company/post$", "linkedin", "company_post" },
-  { "^pinterest/board/([^/]+)/pin$", "pinterest", "pin", "board_id" },
-  { "^pinterest/board$", "pinterest", "board" },
-  { "^twitter/post$", "twitter", "post" },
-  { "^twitter/picture$", "twitter", "picture" },
-  { "^twitter/video$", "twitter", "video" },
-  { "^youtube/video$", "youtube", "video" },
-  { "^youtube/playlist/([^/]+)/video$", "youtube", "playlist_video", "playlist_id" },
-  { "^youtube/playlist$", "youtube", "playlist" },
-  { "^youtube/channel/section$", "youtube", "channel_section" },
-}
-
---- Resolve a OneAll resource name; nil, msg, err (invalid_argument) when unknown.
--- syntax: provider, operation, path_field, path_value = publish.resource(name)
-function M.resource(name)
-  if type(name) == "string" then
-    local n = name:gsub("^/+", ""):gsub("%.json$", "")
-    for _, r in ipairs(M.RESOURCES) do
-      local cap = n:match(r[1])
-      if cap then return r[2], r[3], r[4], r[4] and cap or nil end
-    end
-  end
-  return check.fail("push", "resource", "unknown resource %q", tostring(name))
-end
-
--- OneAll's request keys → the direct-call arguments
-local function from_oneall_keys(args)
+--- The direct call's arguments of OneAll-keyed arguments for resource r; nil, msg, err on a
+-- key the direct call cannot honour, or a value given twice.
+-- syntax: a, msg, err = push.direct_args(op, r, args)
+function M.direct_args(op, r, args)
   local a = {}
-  for k, v in pairs(args) do a[k] = v end
-  if a.video_url and a.video == nil then a.video = { url = a.video_url }; a.video_url = nil end
-  if a.thumbnail_url and a.thumbnail == nil then a.thumbnail = { url = a.thumbnail_url }; a.thumbnail_url = nil end
-  if type(a.picture) == "string" and a.picture:match("^https?://") then a.picture = { url = a.picture } end
-  if a.url and a.picture == nil and a.video == nil then a.picture = { url = a.url }; a.url = nil end
-  return a
-end
-
---- The metatable of a provider's handles: its operations plus `call`.
-local function handle_mt(mod)
-  if not mod.handle_mt then
-    mod.handle_mt = {
-      __index = mod,
-      __tostring = function(h) return "socialpush." .. mod.name .. " handle" end,
-    }
-    --- Send a call spec through the pipeline with this handle's credentials.
-    function mod.call(h, spec)
-      spec.provider = mod
-      spec.creds = spec.creds or h.creds
-      if spec.auth == nil then spec.auth = mod.auth_scheme and mod.auth_scheme(h.creds) or "bearer" end
-      return pipeline.call(h.client, spec)
+  for k, v in pairs(args) do
+    local f = r.by_key[k]
+    if f and f.direct == false then
+      return check.fail(op, tostring(k), "%s is not supported by a direct call (%s takes it only through a"
+        .. " OneAll site)", tostring(k), operations.path(r, "<id>"))
     end
+    local name = f and f.arg or k
+    if f and name ~= k and args[name] ~= nil then
+      return check.fail(op, name, "give %s or %s, not both", name, tostring(k))
+    end
+    if f and f.kind == "media" and is_url(v) then v = { url = v } end
+    if a[name] ~= nil then return check.fail(op, name, "%s is given twice (OneAll key and alias)", name) end
+    a[name] = v
   end
-  return mod.handle_mt
-end
-
---- A provider handle bound to a client and a credentials table.
--- syntax: h = publish.handle(client, "facebook", creds)
-function M.handle(client, name, creds)
-  if type(creds) ~= "table" then error("socialpush: " .. name .. "{...} needs a credentials table", 3) end
-  local mod = require("socialpush." .. name)
-  local copy = {}
-  for k, v in pairs(creds) do copy[k] = v end
-  return setmetatable({ client = client, creds = copy }, handle_mt(mod))
+  return a
 end
 
 local function resolve_identity(client, identity, provider)
@@ -100,27 +48,27 @@ local function resolve_identity(client, identity, provider)
 end
 
 --- client:push(identity, resource, args): an operation by its OneAll resource name.
+-- identity: a credentials table ({provider = creds} or the provider's creds), or a token
+-- that the client's `identities` option resolves.
 -- syntax: res, msg, err = client:push(identity, "facebook/page/post", args)
 function M.push(client, identity, resource, args)
-  local provider, op, pfield, pvalue = M.resource(resource)
-  if not provider then return nil, op, pfield end
   if args ~= nil and type(args) ~= "table" then error("push: arguments must be a table", 2) end
-  local creds, msg, err = resolve_identity(client, identity, provider)
+  local r, pvalue = operations.resolve(resource)
+  if not r then return check.fail("push", "resource", "unknown resource %q", tostring(resource)) end
+  local op = r.provider .. "." .. r.operation
+  local creds, msg, err = resolve_identity(client, identity, r.provider)
   if not creds then return nil, msg, err end
-  local a = from_oneall_keys(args or {})
-  if pfield then a[pfield] = pvalue end
-  local h = M.handle(client, provider, creds)
-  return h[op](h, a)
-end
-
---- Install client:facebook{} ... client:push into a client class.
-function M.install(Client)
-  for _, name in ipairs(M.PROVIDERS) do
-    Client[name] = function(self, creds) return M.handle(self, name, creds) end
+  local a
+  a, msg, err = M.direct_args(op, r, args or {})
+  if not a then return nil, msg, err end
+  if r.path_field and pvalue then
+    if a[r.path_field] ~= nil and tostring(a[r.path_field]) ~= pvalue then
+      return check.fail(op, r.path_field, "%s differs from the one in the resource", r.path_field)
+    end
+    a[r.path_field] = pvalue
   end
-  Client.x = Client.twitter
-  Client.push = M.push
-  Client.oneall = function(self, opts) return require("socialpush.oneall").new(self, opts) end
+  local h = client[r.provider](client, creds)
+  return h[r.operation](h, a)
 end
 
 return M

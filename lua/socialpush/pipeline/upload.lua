@@ -1,7 +1,6 @@
---- socialpush.upload: what every chunked or resumable upload protocol shares.
--- Chunk iteration over a media's bytes, bounded waiting, and (when the client has a
--- resume_dir) a small state file so a restarted process resumes an upload instead of
--- starting again.
+--- socialpush.pipeline.upload: what every chunked or resumable upload protocol shares.
+-- Chunk iteration over a media's bytes, and (when the client has a resume_dir) a small
+-- state file so that a restarted process resumes an upload instead of starting again.
 local json = require "socialpush.json"
 local sign = require "socialpush.sign"
 
@@ -57,15 +56,12 @@ function M.state(client, key)
   return st
 end
 
---- The key of an upload of media m for an operation.
+--- The key of an upload of media m for an operation: its file (a downloaded URL by its
+-- URL), size and what else makes it another upload (chunk size, metadata).
+-- syntax: key = upload.key(operation, m [, extra])
 function M.key(operation, m, extra)
-  return table.concat({ operation, m.path or m.url or sign.hex(sign.sha256(m.data or "")),
-    tostring(m.size), extra or "" }, "|")
-end
-
---- Wait seconds without blocking other jobs of the client (bounded by the caller).
-function M.sleep(client, seconds)
-  if seconds and seconds > 0 then client:sleep(seconds) end
+  local source = m.origin or m.path or m.url or sign.hex(sign.sha256(m.data or ""))
+  return table.concat({ operation, source, tostring(m.size), extra or "" }, "|")
 end
 
 return M

@@ -1,16 +1,22 @@
---- socialpush.facebook: Facebook Graph API (Pages) and the legacy REST stream.publish.
+--- socialpush.providers.facebook: Facebook Graph API (Pages) and the legacy REST stream.publish.
 -- Operations 1-6 (/me/* and group edges) and 21 (restserver.php stream.publish) are
 -- gone from today's Facebook: they send the historic requests exactly, and today's
 -- refusal maps to kind "deprecated" naming the operation to use instead.
--- Wire reference: PROVIDERS.md §2 (Graph), §8 (REST), §0.3 (appsecret_proof, sig).
+-- Handles: `client:facebook{access_token=, app_secret=, api_version=, legacy = {api_key=,
+-- secret=, session_key=}}`. Graph calls carry appsecret_proof when app_secret is given
+-- (the graph scheme below); stream.publish signs its form with the legacy MD5 sig.
+-- Wire reference: docs/providers/facebook.md.
+local Handle = require "socialpush.pipeline.handle"
 local pipeline = require "socialpush.pipeline"
-local check = require "socialpush.check"
-local media = require "socialpush.media"
-local errors = require "socialpush.errors"
+local check = require "socialpush.pipeline.check"
+local media = require "socialpush.pipeline.media"
+local schemes = require "socialpush.pipeline.schemes"
+local form = require "socialpush.pipeline.form"
 local json = require "socialpush.json"
-local upload = require "socialpush.facebook.upload"
+local sign = require "socialpush.sign"
+local upload = require "socialpush.providers.facebook.upload"
 
-local M = {
+local M = Handle.class {
   name = "facebook",
   api_version = "v25.0",                      -- creds.api_version overrides it per handle
   graph_url = "https://graph.facebook.com",
@@ -27,7 +33,47 @@ local M = {
     stalls = 8,                      -- transfer answers in a row that make no progress
   },
   throttle_wait = 300,               -- seconds, when only X-App-Usage says we are throttled
+  -- credentials that are not secret (ids stay readable in "Object with ID ..." errors)
+  public_creds = { page_id = true, group_id = true, user_id = true, api_version = true, uid = true },
 }
+local mt = { __index = M, __tostring = Handle.tostring }
+
+--- A handle bound to a client (client:facebook{creds}).
+-- syntax: fb = facebook.new(client, creds)
+function M.new(client, creds) return Handle.new(mt, client, creds) end
+
+--------------------------------------------------------------------------- schemes
+
+--- Graph calls: Bearer token, plus appsecret_proof (hex HMAC-SHA256 of the token keyed by
+-- the app secret) in the query when the credentials have app_secret.
+-- syntax: auth = facebook.graph_scheme(creds, req)
+function M.graph_scheme(creds)
+  local auth, field, msg = schemes.bearer(creds)
+  if not auth then return nil, field, msg end
+  if creds.app_secret ~= nil and creds.app_secret ~= false then     -- false: no proof on purpose
+    if type(creds.app_secret) ~= "string" or creds.app_secret == "" then
+      return nil, "app_secret", "credentials app_secret must be a non-empty string, got " .. type(creds.app_secret)
+    end
+    local proof = sign.appsecret_proof(creds.access_token or creds.bearer_token, creds.app_secret)
+    auth.query = { { "appsecret_proof", proof } }
+    auth.secrets[#auth.secrets + 1] = proof
+  end
+  return auth
+end
+
+--- The legacy REST API: md5 `sig` over every form parameter, keyed by the secret.
+-- syntax: auth = facebook.legacy_scheme(creds, req)
+function M.legacy_scheme(creds, req)
+  local ok, field, msg = schemes.need(creds, "secret", "api_key, secret, session_key: args or creds.legacy")
+  if not ok then return nil, field, msg end
+  local params = {}
+  for _, kv in ipairs(req.form or {}) do params[kv[1]] = kv[2] end
+  local sig = sign.legacy_sig(params, creds.secret)
+  return { form = { { "sig", sig } }, secrets = { sig } }
+end
+
+--- Graph calls use graph_scheme (stream.publish names legacy_scheme itself).
+function M.auth_scheme() return M.graph_scheme end
 
 -- the operations Facebook removed, what to use instead, and how today's refusal looks:
 -- Graph answers the removed edges with a permission error ((#200), (#3), (#10)); the REST
@@ -86,7 +132,8 @@ local function field_of(text, spec)
   if type(text) ~= "string" then return nil end
   if text:find("appsecret_proof", 1, true) then return "app_secret" end
   if text:find("Missing message or attachment", 1, true) then return "message" end
-  local function known(p) return p and (spec and spec.fields and spec.fields[p] or PARAM_FIELD[p]) end
+  local fields = spec and spec.ctx and spec.ctx.fields
+  local function known(p) return p and (fields and fields[p] or PARAM_FIELD[p]) end
   return known(text:match("[Pp]aram%s+([%a_][%w_]*)")) or known(text:match("[Pp]arameter%s+([%a_][%w_]*)"))
     or known(text:match("^%(#%d+%)%s+([%a_][%w_]*)"))
 end
@@ -111,8 +158,6 @@ local function throttle_wait(res)
     if best > 0 then return best * 60 end
   end
   if res.retry_after then return res.retry_after end
-  local ra = pipeline.retry_after_of(h)
-  if ra then return ra end
   if h["x-app-usage"] or h["x-page-usage"] or h["x-ad-account-usage"] or buc then
     return M.throttle_wait
   end
@@ -154,7 +199,8 @@ function M.map_error(res, spec)
   end
   if out.subcode == 1363022 or out.subcode == 1363023 then out.field = "video" end
   if out.kind == "rate_limited" then out.retry_after = throttle_wait(res) end
-  local gone = spec and spec.retired
+  local ctx = spec and spec.ctx or {}
+  local gone = ctx.retired
   if gone and (out.kind == "deprecated" or (out.code and gone.codes[out.code])
       or (gone.permission and out.kind == "permission")
       or (not out.code and (res.status == 404 or res.status == 410))) then
@@ -166,53 +212,29 @@ function M.map_error(res, spec)
   return out
 end
 
--- nil, msg, err for a refusal the pipeline let through (REST errors come with HTTP 200;
--- transfer answers are inspected for their resume offsets first)
-local function refuse(spec, res)
-  local m = M.map_error(res, spec)
-  return errors.fail {
-    kind = m.kind, provider = M.name, operation = spec.operation, status = res.status,
-    code = m.code, subcode = m.subcode, detail = m.detail, field = m.field,
-    retry_after = m.retry_after, retryable = m.retryable, request_id = m.request_id,
-    secrets = pipeline.secrets_of(spec.creds),
-  }
-end
-M.refuse = refuse
-
-local function undecodable(op, res, what)
-  return errors.fail { kind = "decode", provider = M.name, operation = op, status = res.status,
-    detail = "the reply has no " .. what }
-end
-
 ------------------------------------------------------------------------- helpers
 
 local function graph(h, op, path, video)
   local v = h.creds.api_version or M.api_version
   if type(v) ~= "string" or not v:match("^v%d+%.%d+$") then
-    return check.fail(op, "api_version", "api_version must look like v25.0")
+    return check.fail(op, "api_version", "credentials api_version must look like v25.0")
   end
   return (video and M.video_url or M.graph_url) .. "/" .. v .. "/" .. path
 end
 
 local function nonblank(s) return type(s) == "string" and s:find("%S") ~= nil end
 
--- the credentials a Graph call uses: only these are scrubbed from messages (a page_id kept
--- in the same table must stay readable in "Object with ID ..." errors)
-local function graph_creds(h)
-  return { access_token = h.creds.access_token, app_secret = h.creds.app_secret }
-end
-
-local function boolean(op, args, field)
-  local v = args[field]
-  if v ~= nil and type(v) ~= "boolean" then return check.fail(op, field, "%s must be a boolean", field) end
-  return true
-end
-
 local function post_location(id) return M.web_url .. "/" .. id end
+
+-- the Graph call spec of an operation: POST to url, never re-sent blindly
+local function graph_spec(op, name, url, fields)
+  return { operation = op, method = "POST", url = url, idempotent = false,
+    ctx = { retired = RETIRED[name], fields = fields } }
+end
 
 ---------------------------------------------------------------------------- posts
 
--- message/link/attachments rules of every post operation (OneAll + Graph)
+-- message/link/attachments rules of every post operation (OneAll + Graph); the media ids
 local function post_args(op, args, id_field)
   local list = {
     { check.text, "message", { max = M.limits.message } }, { check.url, "link" },
@@ -239,152 +261,167 @@ local function post_args(op, args, id_field)
   return ids
 end
 
-local function feed(h, name, target, args, id_field)
-  local op = "facebook." .. name
-  local media_ids, msg, err = post_args(op, args, id_field)
-  if not media_ids then return nil, msg, err end
-  local url
-  url, msg, err = graph(h, op, (target or args[id_field]) .. "/feed")
-  if not url then return nil, msg, err end
-  local res
-  res, msg, err = h:call {
-    operation = op, method = "POST", url = url, appsecret_proof = true, idempotent = false,
-    retired = RETIRED[name], creds = graph_creds(h),
-    form = { message = nonblank(args.message) and args.message or nil, link = args.link,
-      attached_media = #media_ids > 0 and media_ids or nil },
-  }
-  if not res then return nil, msg, err end
-  local id = type(res.json) == "table" and res.json.id or nil
-  if id == nil then return undecodable(op, res, "post id") end
-  return pipeline.result(M.name, "post", id, post_location(tostring(id)), res.json)
+local POST_ARGS = { "message", "link", "attachments" }
+
+local function feed(name, target, id_field)
+  local names = {}
+  for i, n in ipairs(POST_ARGS) do names[i] = n end
+  if id_field then names[#names + 1] = id_field end
+  return Handle.operation(M, name, names, function(h, a, op)
+    local media_ids, msg, err = post_args(op, a, id_field)
+    if not media_ids then return nil, msg, err end
+    local url
+    url, msg, err = graph(h, op, (target or a[id_field]) .. "/feed")
+    if not url then return nil, msg, err end
+    local spec = graph_spec(op, name, url)
+    spec.form, msg, err = Handle.merge_extra(op, a, { message = nonblank(a.message) and a.message or nil,
+      link = a.link, attached_media = #media_ids > 0 and media_ids or nil })
+    if not spec.form then return nil, msg, err end
+    local res
+    res, msg, err = h:call(spec)
+    if not res then return nil, msg, err end
+    local id = type(res.json) == "table" and res.json.id or nil
+    if id == nil then return pipeline.no_id(h, op, res, "post id") end
+    return pipeline.result(M.name, "post", id, post_location(tostring(id)), res.json)
+  end)
 end
 
 --- Publish a post on the user's profile (POST /me/feed; removed by Facebook in 2018).
--- syntax: res, msg, err = fb:post{message=, link=, attachments={picture_id}}
-function M.post(h, args) return feed(h, "post", "me", args) end
+-- syntax: res, msg, err = fb:post{message=, link=, attachments={picture_id}, extra=}
+feed("post", "me")
 
 --- Publish a post to a group (POST /{group-id}/feed; removed by Facebook in 2024).
--- syntax: res, msg, err = fb:group_post{group_id=, message=, link=, attachments=}
-function M.group_post(h, args) return feed(h, "group_post", nil, args, "group_id") end
+-- syntax: res, msg, err = fb:group_post{group_id=, message=, link=, attachments=, extra=}
+feed("group_post", nil, "group_id")
 
---- Publish a post on a Page (POST /{page-id}/feed).
--- syntax: res, msg, err = fb:page_post{page_id=, message=, link=, attachments={picture_id}}
-function M.page_post(h, args) return feed(h, "page_post", nil, args, "page_id") end
+--- Publish a post on a Page (POST /{page-id}/feed). extra = {published = false,
+-- scheduled_publish_time = t, ...} adds Graph parameters.
+-- syntax: res, msg, err = fb:page_post{page_id=, message=, link=, attachments={picture_id}, extra=}
+feed("page_post", nil, "page_id")
 
 ------------------------------------------------------------------------- pictures
 
 local PICTURE_FIELDS = { message = "description", caption = "description", url = "picture", source = "picture" }
+local PICTURE = { types = M.limits.picture_types, max_size = M.limits.picture_max }
 
-local function photos(h, name, target, args, id_field)
-  local op = "facebook." .. name
-  local list = { { check.text, "description" } }
-  if id_field then table.insert(list, 1, { check.id, id_field }) end
-  local ok, msg, err = check.all(op, args, list)
-  if not ok then return nil, msg, err end
-  ok, msg, err = boolean(op, args, "create_post")
-  if not ok then return nil, msg, err end
-  if args.picture == nil then return check.fail(op, "picture", "picture is required") end
-  local m
-  m, msg, err = media.open(op, "picture", args.picture)
-  if not m then return nil, msg, err end
-  ok, msg, err = media.check(op, "picture", m, { types = M.limits.picture_types, max_size = M.limits.picture_max })
-  if not ok then return nil, msg, err end
-  local url
-  url, msg, err = graph(h, op, (target or args[id_field]) .. "/photos")
-  if not url then return nil, msg, err end
-  local published = args.create_post ~= false
-  local description = nonblank(args.description) and args.description or nil
-  local spec = { operation = op, method = "POST", url = url, appsecret_proof = true, idempotent = false,
-    retired = RETIRED[name], fields = PICTURE_FIELDS, creds = graph_creds(h) }
-  if m.source == "url" then
-    spec.form = { url = m.url, message = description }
-    if not published then spec.form.published = false end
-  else
-    local parts = {}
-    if description then parts[#parts + 1] = { name = "message", data = description } end
-    if not published then parts[#parts + 1] = { name = "published", data = "false" } end
-    parts[#parts + 1] = media.part("source", m)
-    spec.multipart = parts
-  end
-  local res
-  res, msg, err = h:call(spec)
-  if not res then return nil, msg, err end
-  local j = type(res.json) == "table" and res.json or {}
-  if j.id == nil then return undecodable(op, res, "photo id") end
-  if published and j.post_id ~= nil then
-    return pipeline.result(M.name, "picture", j.post_id, post_location(tostring(j.post_id)), j)
-  end
-  return pipeline.result(M.name, "picture", j.id, nil, j)
+local function photos(name, target, id_field)
+  local names = { "picture", "description", "create_post" }
+  if id_field then names[#names + 1] = id_field end
+  return Handle.operation(M, name, names, function(h, a, op)
+    local list = { { check.text, "description" }, { check.boolean, "create_post" } }
+    if id_field then table.insert(list, 1, { check.id, id_field }) end
+    local ok, msg, err = check.all(op, a, list)
+    if not ok then return nil, msg, err end
+    local m
+    m, msg, err = media.prepare(h.client, op, "picture", a.picture, PICTURE)
+    if not m then return nil, msg, err end
+    local url
+    url, msg, err = graph(h, op, (target or a[id_field]) .. "/photos")
+    if not url then return nil, msg, err end
+    local published = a.create_post ~= false
+    local description = nonblank(a.description) and a.description or nil
+    local spec = graph_spec(op, name, url, PICTURE_FIELDS)
+    local params
+    params, msg, err = Handle.merge_extra(op, a, { message = description })
+    if not params then return nil, msg, err end
+    if not published then params.published = false end
+    if m.source == "url" then
+      params.url = m.url
+      spec.form = params
+    else
+      local texts, tmsg, tname = form.texts(params)
+      if not texts then return check.fail(op, "extra", "extra.%s cannot be encoded: %s", tname, tmsg) end
+      local parts = {}
+      for i, kv in ipairs(texts) do parts[i] = { name = kv[1], data = kv[2] } end
+      parts[#parts + 1] = media.part("source", m)
+      spec.multipart = parts
+      spec.progress = { phase = "upload", total = m.size }
+    end
+    local res
+    res, msg, err = h:call(spec)
+    if not res then return nil, msg, err end
+    local j = type(res.json) == "table" and res.json or {}
+    if j.id == nil then return pipeline.no_id(h, op, res, "photo id") end
+    if published and j.post_id ~= nil then
+      return pipeline.result(M.name, "picture", j.post_id, post_location(tostring(j.post_id)), j)
+    end
+    return pipeline.result(M.name, "picture", j.id, nil, j)
+  end)
 end
 
 --- Upload a picture for the user (POST /me/photos; removed by Facebook in 2018).
--- syntax: res, msg, err = fb:picture{picture=, description=, create_post=}
-function M.picture(h, args) return photos(h, "picture", "me", args) end
+-- syntax: res, msg, err = fb:picture{picture=, description=, create_post=, extra=}
+photos("picture", "me")
 
 --- Upload a picture to a group (POST /{group-id}/photos; removed by Facebook in 2024).
--- syntax: res, msg, err = fb:group_picture{group_id=, picture=, description=}
-function M.group_picture(h, args) return photos(h, "group_picture", nil, args, "group_id") end
+-- syntax: res, msg, err = fb:group_picture{group_id=, picture=, description=, create_post=, extra=}
+photos("group_picture", nil, "group_id")
 
 --- Upload a picture to a Page (POST /{page-id}/photos): url= for {url=}, else multipart source.
 -- create_post = false uploads it unpublished; its id can then be a page_post attachment.
--- syntax: res, msg, err = fb:page_picture{page_id=, picture=, description=, create_post=}
-function M.page_picture(h, args) return photos(h, "page_picture", nil, args, "page_id") end
+-- syntax: res, msg, err = fb:page_picture{page_id=, picture=, description=, create_post=, extra=}
+photos("page_picture", nil, "page_id")
 
 --------------------------------------------------------------------------- videos
 
 local VIDEO_FIELDS = { message = "description" }
+local VIDEO = { min_size = M.limits.video_min, max_size = M.limits.video_max }
 
-local function videos(h, name, target, args, id_field)
-  local op = "facebook." .. name
-  local list = { { check.text, "description" }, { check.text, "title" } }
-  if id_field then table.insert(list, 1, { check.id, id_field }) end
-  local ok, msg, err = check.all(op, args, list)
-  if not ok then return nil, msg, err end
-  if args.video == nil then return check.fail(op, "video", "video is required") end
-  local m
-  m, msg, err = media.open(op, "video", args.video)
-  if not m then return nil, msg, err end
-  if m.source ~= "url" then
-    ok, msg, err = media.check(op, "video", m, { min_size = M.limits.video_min, max_size = M.limits.video_max })
+local function videos(name, target, id_field)
+  local names = { "video", "description", "title", "create_post" }
+  if id_field then names[#names + 1] = id_field end
+  return Handle.operation(M, name, names, function(h, a, op)
+    local list = { { check.text, "description" }, { check.text, "title" }, { check.boolean, "create_post" } }
+    if id_field then table.insert(list, 1, { check.id, id_field }) end
+    local ok, msg, err = check.all(op, a, list)
     if not ok then return nil, msg, err end
-  end
-  local where = target or args[id_field]
-  local url
-  url, msg, err = graph(h, op, where .. "/videos", true)
-  if not url then return nil, msg, err end
-  local meta = { title = nonblank(args.title) and args.title or nil,
-    description = nonblank(args.description) and args.description or nil }
-  local spec = { operation = op, url = url, retired = RETIRED[name], fields = VIDEO_FIELDS, creds = graph_creds(h) }
-  local id, raw
-  if m.source == "url" then
-    spec.method, spec.appsecret_proof, spec.idempotent = "POST", true, false
-    spec.form = { file_url = m.url, title = meta.title, description = meta.description }
-    local res
-    res, msg, err = h:call(spec)
-    if not res then return nil, msg, err end
-    raw = type(res.json) == "table" and res.json or {}
-    id = raw.id
-    if id == nil then return undecodable(op, res, "video id") end
-  else
-    id, raw, err = upload.resumable(h, spec, m, meta)
-    if not id then return nil, raw, err end
-  end
-  local loc
-  if id_field == "page_id" then loc = M.web_url .. "/" .. where .. "/videos/" .. tostring(id) end
-  return pipeline.result(M.name, "video", id, loc, raw)
+    local m
+    m, msg, err = media.prepare(h.client, op, "video", a.video, VIDEO, { lazy_url = true })
+    if not m then return nil, msg, err end
+    local where = target or a[id_field]
+    local url
+    url, msg, err = graph(h, op, where .. "/videos", true)
+    if not url then return nil, msg, err end
+    local meta
+    meta, msg, err = Handle.merge_extra(op, a, { title = nonblank(a.title) and a.title or nil,
+      description = nonblank(a.description) and a.description or nil })
+    if not meta then return nil, msg, err end
+    if a.create_post == false then meta.published = false end
+    local spec = graph_spec(op, name, url, VIDEO_FIELDS)
+    local id, raw
+    if m.source == "url" then
+      meta.file_url = m.url
+      spec.form = meta
+      local res
+      res, msg, err = h:call(spec)
+      if not res then return nil, msg, err end
+      raw = type(res.json) == "table" and res.json or {}
+      id = raw.id
+      if id == nil then return pipeline.no_id(h, op, res, "video id") end
+    else
+      local up
+      up, msg, err = upload.resumable(h, spec, m, meta, M.limits.stalls)
+      if not up then return nil, msg, err end
+      id, raw = up.video_id, up.raw
+    end
+    local loc
+    if id_field == "page_id" then loc = M.web_url .. "/" .. where .. "/videos/" .. tostring(id) end
+    return pipeline.result(M.name, "video", id, loc, raw)
+  end)
 end
 
 --- Upload a video for the user (POST graph-video/me/videos; removed by Facebook in 2018).
--- syntax: res, msg, err = fb:video{video=, description=, title=}
-function M.video(h, args) return videos(h, "video", "me", args) end
+-- syntax: res, msg, err = fb:video{video=, description=, title=, create_post=, extra=}
+videos("video", "me")
 
 --- Upload a video to a group (POST graph-video/{group-id}/videos; removed by Facebook in 2024).
--- syntax: res, msg, err = fb:group_video{group_id=, video=, description=, title=}
-function M.group_video(h, args) return videos(h, "group_video", nil, args, "group_id") end
+-- syntax: res, msg, err = fb:group_video{group_id=, video=, description=, title=, create_post=, extra=}
+videos("group_video", nil, "group_id")
 
 --- Upload a video to a Page: resumable start/transfer/finish on graph-video (file_url= for {url=}).
--- syntax: res, msg, err = fb:page_video{page_id=, video=, description=, title=}
-function M.page_video(h, args) return videos(h, "page_video", nil, args, "page_id") end
+-- create_post = false uploads it unpublished (published=false).
+-- syntax: res, msg, err = fb:page_video{page_id=, video=, description=, title=, create_post=, extra=}
+videos("page_video", nil, "page_id")
 
 ---------------------------------------------------------------- legacy REST (#21)
 
@@ -398,59 +435,69 @@ local function call_id()
   return ("%.0f"):format(t)
 end
 
+-- a JSON argument: a string (sent as is) or a table that JSON can encode
 local function json_arg(op, args, field, want)
   local v = args[field]
   if v == nil or type(v) == "string" then return true end
   if type(v) ~= "table" then return check.fail(op, field, "%s must be a table or a JSON string", field) end
-  if want == "array" and next(v) ~= nil and v[1] == nil then
+  if want == "array" and next(v) ~= nil and not check.is_list(v) then
     return check.fail(op, field, "%s must be a list of {text=, href=}", field)
   end
+  local s, msg = json.encode(v)
+  if not s then return check.fail(op, field, "%s cannot be encoded as JSON: %s", field, msg) end
+  args[field] = s
   return true
 end
 
 --- Publish to a stream with the legacy REST API (restserver.php method=stream.publish, MD5 sig).
 -- api_key/secret/session_key come from the arguments or the handle's creds.legacy.
 -- syntax: res, msg, err = fb:stream_publish{message=, attachment=, action_links=, target_id=, uid=,
---   api_key=, secret=, session_key=}
-function M.stream_publish(h, args)
-  local op = "facebook.stream_publish"
-  local ok, msg, err = check.all(op, args, {
+--   api_key=, secret=, session_key=, extra=}
+Handle.operation(M, "stream_publish", { "message", "attachment", "action_links", "target_id", "uid", "api_key",
+  "secret", "session_key" }, function(h, a, op)
+  local ok, msg, err = check.all(op, a, {
     { check.text, "message" }, { check.id, "target_id", { required = false } },
     { check.id, "uid", { required = false } }, { json_arg, "attachment" }, { json_arg, "action_links", "array" },
   })
   if not ok then return nil, msg, err end
-  if not nonblank(args.message) and args.attachment == nil then
+  if not nonblank(a.message) and a.attachment == nil then
     return check.fail(op, "message", "message or attachment is required")
   end
   local legacy = type(h.creds.legacy) == "table" and h.creds.legacy or {}
-  local creds = { api_key = args.api_key or legacy.api_key, secret = args.secret or legacy.secret,
-    session_key = args.session_key or legacy.session_key }
+  local creds = { api_key = a.api_key or legacy.api_key, secret = a.secret or legacy.secret,
+    session_key = a.session_key or legacy.session_key }
   for _, k in ipairs { "api_key", "secret", "session_key" } do
     if creds[k] ~= nil and (type(creds[k]) ~= "string" or creds[k] == "") then
       return check.fail(op, k, "%s must be a non-empty string", k)
     end
   end
   if creds.api_key == nil then return check.fail(op, "api_key", "api_key is required (args or creds.legacy)") end
-  local form = { { "method", "stream.publish" }, { "api_key", creds.api_key }, { "v", "1.0" },
+  local params = { { "method", "stream.publish" }, { "api_key", creds.api_key }, { "v", "1.0" },
     { "call_id", call_id() }, { "format", "JSON" } }
-  for _, kv in ipairs { { "session_key", creds.session_key }, { "message", args.message },
-      { "attachment", args.attachment }, { "action_links", args.action_links },
-      { "target_id", args.target_id }, { "uid", args.uid } } do
-    if kv[2] ~= nil then form[#form + 1] = kv end
+  for _, kv in ipairs { { "session_key", creds.session_key }, { "message", a.message },
+      { "attachment", a.attachment }, { "action_links", a.action_links },
+      { "target_id", a.target_id }, { "uid", a.uid } } do
+    if kv[2] ~= nil then params[#params + 1] = kv end
   end
-  local spec = { operation = op, method = "POST", url = M.rest_url, auth = "legacy_sig", creds = creds,
-    form = form, idempotent = false, decode = "json", retired = RETIRED.stream_publish }
+  local extra = {}
+  for k, v in pairs(a.extra or {}) do
+    for _, kv in ipairs(params) do
+      if kv[1] == k then return check.fail(op, "extra", "extra.%s is set by the operation itself", k) end
+    end
+    extra[#extra + 1] = { k, v }
+  end
+  table.sort(extra, function(x, y) return x[1] < y[1] end)
+  for _, kv in ipairs(extra) do params[#params + 1] = kv end
+  local spec = { operation = op, method = "POST", url = M.rest_url, auth = M.legacy_scheme, creds = creds,
+    form = params, idempotent = false, decode = "json", ctx = { retired = RETIRED.stream_publish } }
   local res
   res, msg, err = h:call(spec)
   if not res then return nil, msg, err end
   local v = res.json
-  if type(v) == "table" then return refuse(spec, res) end     -- errors come with HTTP 200
+  if type(v) == "table" then return pipeline.refuse(h, spec, res) end     -- errors come with HTTP 200
   if type(v) == "number" then v = ("%.0f"):format(v) end
-  if type(v) ~= "string" or v == "" then return undecodable(op, res, "post id") end
+  if type(v) ~= "string" or v == "" then return pipeline.no_id(h, op, res, "post id") end
   return pipeline.result(M.name, "post", v, post_location(v), v)
-end
-
---- The auth scheme of Graph calls.
-function M.auth_scheme() return "bearer" end
+end)
 
 return M

@@ -1,19 +1,21 @@
---- socialpush.linkedin: LinkedIn Posts API (member and organization posts, pictures via the
+--- socialpush.providers.linkedin: LinkedIn Posts API (member and organization posts, pictures via the
 -- Images API). Handles: `client:linkedin{access_token=, author=, company=}`; `author`
 -- (urn:li:person:…) and `company` (urn:li:organization:… or its numeric id) are the
 -- defaults of the operations' arguments. `version` (LinkedIn-Version, YYYYMM, default
 -- M.version) and `base_url` (default https://api.linkedin.com/rest) may be overridden in the
 -- credentials. See docs/providers/linkedin.md.
 --
--- syntax: res, msg, err = li:post{author=, message=, link=, title=, description=, picture=, visibility=}
--- syntax: res, msg, err = li:company_post{company=, message=, link=, title=, description=, picture=}
+-- syntax: res, msg, err = li:post{author=, message=, link=, title=, description=, picture=, visibility=, extra=}
+-- syntax: res, msg, err = li:company_post{company=, message=, link=, title=, description=, picture=, extra=}
+local Handle = require "socialpush.pipeline.handle"
 local pipeline = require "socialpush.pipeline"
-local check = require "socialpush.check"
-local media = require "socialpush.media"
-local errors = require "socialpush.errors"
+local check = require "socialpush.pipeline.check"
+local media = require "socialpush.pipeline.media"
+local time = require "socialpush.time"
 local json = require "socialpush.json"
+local errors = require "socialpush.errors"
 
-local M = {
+local M = Handle.class {
   name = "linkedin",
   base_url = "https://api.linkedin.com/rest",    -- creds.base_url overrides
   version = "202605",                            -- LinkedIn-Version; creds.version overrides
@@ -24,7 +26,13 @@ local M = {
   -- hosts an Images API upload URL may point at (the bearer token is sent there)
   upload_hosts = { ["www.linkedin.com"] = true, ["api.linkedin.com"] = true },
   image = { types = { "image/jpeg", "image/png", "image/gif" }, max_size = 5 * 1024 * 1024 }, -- 3p figures
+  public_creds = { author = true, company = true, version = true, base_url = true },
 }
+local mt = { __index = M, __tostring = Handle.tostring }
+
+--- A handle bound to a client (client:linkedin{creds}).
+-- syntax: li = linkedin.new(client, creds)
+function M.new(client, creds) return Handle.new(mt, client, creds) end
 
 local AUTH_CODES = { [65600] = true, [65601] = true }
 -- JSON pointers of the post body → the argument they come from
@@ -53,12 +61,7 @@ local function restli_string(s)
 end
 
 local function is_list(t)
-  if getmetatable(t) == json.array_mt then return true end
-  local n = #t
-  if n == 0 then return false end
-  local count = 0
-  for _ in pairs(t) do count = count + 1 end
-  return count == n
+  return check.is_list(t) and (#t > 0 or getmetatable(t) == json.array_mt)
 end
 
 --- Rest.li 2.0 URL encoding of a value (path keys, complex keys, query values): strings are
@@ -106,13 +109,6 @@ end
 
 ------------------------------------------------------------------------------ errors
 
--- seconds until the next midnight UTC (LinkedIn's daily limits reset then)
-local function until_midnight_utc(now)
-  local left = 86400 - (now % 86400)
-  return left < 1 and 1 or left
-end
-M.until_midnight_utc = until_midnight_utc
-
 --- Map a refused LinkedIn response ({message, serviceErrorCode, status, code}) to an error
 -- description. 422 messages name the failing field as a JSON pointer ("ERROR :: /author ::").
 -- syntax: t = linkedin.map_error(res, spec)   -- {kind=, code=, detail=, field=, retry_after=}
@@ -134,7 +130,7 @@ function M.map_error(res, spec)
     out.kind = "unsupported"
   elseif status == 429 then
     out.kind = "rate_limited"
-    out.retry_after = pipeline.retry_after_of(headers) or until_midnight_utc(os.time())
+    out.retry_after = res.retry_after or time.until_midnight_utc()
   elseif status >= 500 then
     out.kind = "server"
   elseif status == 403 then
@@ -154,8 +150,6 @@ function M.map_error(res, spec)
 end
 
 ------------------------------------------------------------------------------ checks
-
-local copy = check.copy
 
 --- Little-text escaping of commentary: \ | { } @ [ ] ( ) < > # * _ ~ get a backslash.
 -- syntax: s = linkedin.little_text(message)
@@ -207,13 +201,20 @@ end
 
 ------------------------------------------------------------------------- operations
 
-local function api(h, path)
-  return (h.creds.base_url or M.base_url) .. path
+local function api(h, op, path)
+  local base = h.creds.base_url or M.base_url
+  if type(base) ~= "string" or not base:match("^[hH][tT][tT][pP][sS]?://[^%s/?#]+[^%s?#]*$") then
+    return check.fail(op, "base_url", "credentials base_url must be an http(s) URL")
+  end
+  return base:gsub("/+$", "") .. path
 end
 
-local function versioned(h)
-  return { { "LinkedIn-Version", h.creds.version or M.version },
-    { "X-Restli-Protocol-Version", M.restli_version } }
+local function versioned(h, op)
+  local v = h.creds.version or M.version
+  if type(v) ~= "string" or not v:match("^%d%d%d%d%d%d$") then
+    return check.fail(op, "version", "credentials version must be a LinkedIn-Version such as \"%s\"", M.version)
+  end
+  return { { "LinkedIn-Version", v }, { "X-Restli-Protocol-Version", M.restli_version } }
 end
 
 -- the upload URL's host must be LinkedIn's own (the bearer token goes there)
@@ -221,38 +222,32 @@ local function upload_url_ok(url) return check.https_host(url, M.upload_hosts) e
 
 -- Images API: initializeUpload for owner, then PUT the bytes; the image URN
 local function upload_image(h, op, owner, value)
-  local m, msg, err = media.open(op, "picture", value)
+  local m, msg, err = media.prepare(h.client, op, "picture", value, M.image, { download = true, nonempty = true })
   if not m then return nil, msg, err end
-  local ok
-  ok, msg, err = media.check(op, "picture", m, M.image)
-  if not ok then return nil, msg, err end
-  if m.source == "url" then
-    m, msg, err = media.fetch(h.client, op, "picture", m, M.image.max_size)
-    if not m then return nil, msg, err end
-    ok, msg, err = media.check(op, "picture", m, M.image)
-    if not ok then media.release(m); return nil, msg, err end
-  end
-  if (m.size or 0) == 0 then media.release(m); return check.fail(op, "picture", "picture is empty") end
+  local url, headers
+  url, msg, err = api(h, op, "/images")
+  if url then headers, msg, err = versioned(h, op) end
+  if not headers then media.release(m); return nil, msg, err end
   -- initializeUpload only reserves an upload slot: repeating it after a lost reply is harmless
   local res
-  res, msg, err = h:call { operation = op, method = "POST", url = api(h, "/images"),
-    query = { action = "initializeUpload" }, headers = versioned(h), idempotent = true,
+  res, msg, err = h:call { operation = op, method = "POST", url = url,
+    query = { action = "initializeUpload" }, headers = headers, idempotent = true,
     json = { initializeUploadRequest = { owner = owner } } }
   if not res then media.release(m); return nil, msg, err end
   local value_t = type(res.json) == "table" and type(res.json.value) == "table" and res.json.value or {}
-  local url, urn = value_t.uploadUrl, value_t.image
-  if type(urn) ~= "string" or not urn:match("^urn:li:image:[%w_%-]+$") or type(url) ~= "string" then
+  local upload_url, urn = value_t.uploadUrl, value_t.image
+  if type(urn) ~= "string" or not urn:match("^urn:li:image:[%w_%-]+$") or type(upload_url) ~= "string" then
     media.release(m)
-    return errors.fail { kind = "decode", provider = M.name, operation = op, status = res.status,
-      detail = "initializeUpload reply has no value.uploadUrl / value.image" }
+    return pipeline.no_id(h, op, res, "value.uploadUrl / value.image (initializeUpload)")
   end
-  if not upload_url_ok(url) then
+  if not upload_url_ok(upload_url) then
     media.release(m)
     return errors.fail { kind = "provider", provider = M.name, operation = op, status = res.status,
       detail = "refusing to send the token to an upload URL outside LinkedIn" }
   end
-  res, msg, err = h:call { operation = op, method = "PUT", url = url, body = media.range(m),
-    content_type = m.content_type, idempotent = true, decode = "none" }
+  res, msg, err = h:call { operation = op, method = "PUT", url = upload_url, body = media.range(m),
+    content_type = m.content_type, idempotent = true, decode = "none",
+    progress = { phase = "upload", total = m.size } }
   media.release(m)
   if not res then return nil, msg, err end
   return urn
@@ -269,7 +264,14 @@ local function create_post(h, op, author, a)
     lifecycleState = "PUBLISHED",
     isReshareDisabledByAuthor = false,
   }
-  local image, msg, err
+  local msg, err
+  body, msg, err = Handle.merge_extra(op, a, body)
+  if not body then return nil, msg, err end
+  local url, headers
+  url, msg, err = api(h, op, "/posts")
+  if url then headers, msg, err = versioned(h, op) end
+  if not headers then return nil, msg, err end
+  local image
   if a.picture ~= nil then
     image, msg, err = upload_image(h, op, author, a.picture)
     if not image then return nil, msg, err end
@@ -282,13 +284,12 @@ local function create_post(h, op, author, a)
     body.content = { media = { id = image, title = a.title, altText = a.description } }
   end
   local res
-  res, msg, err = h:call { operation = op, method = "POST", url = api(h, "/posts"), headers = versioned(h),
+  res, msg, err = h:call { operation = op, method = "POST", url = url, headers = headers,
     json = body, idempotent = false, expect = { 201, 200 } }
   if not res then return nil, msg, err end
   local urn = res.headers and (res.headers["x-restli-id"] or res.headers["x-linkedin-id"])
   if type(urn) ~= "string" or not urn:match("^urn:li:%w+:[%w_%-]+$") then
-    return errors.fail { kind = "decode", provider = M.name, operation = op, status = res.status,
-      detail = "reply has no x-restli-id header" }
+    return pipeline.no_id(h, op, res, "x-restli-id header")
   end
   -- LinkedIn answers 201 with an empty body: raw is the reply, or the id it gave in a header
   local r = pipeline.result(M.name, "post", urn, M.feed_url .. urn .. "/", res.json or { id = urn })
@@ -296,33 +297,38 @@ local function create_post(h, op, author, a)
   return r
 end
 
+local POST_ARGS = { "message", "link", "title", "description", "picture", "little_text" }
+
+local function args_with(extra)
+  local t = {}
+  for i, n in ipairs(POST_ARGS) do t[i] = n end
+  for _, n in ipairs(extra) do t[#t + 1] = n end
+  return t
+end
+
 --- Publish a post on a member's profile. message (little-text escaped unless little_text =
 -- true) or link is required; link makes an article (title, description, picture as its
--- thumbnail), a picture alone a media post. author defaults to the handle's creds.author.
+-- thumbnail), a picture alone a media post. author defaults to the handle's creds.author;
+-- extra = {...} adds Posts API body fields.
 -- Result: object "post", post_id = the post URN (urn:li:share:…), post_location its feed URL.
--- syntax: res, msg, err = li:post{author=, message=, link=, title=, description=, picture=, visibility=}
-function M.post(h, args)
-  local op = "linkedin.post"
-  local a = copy(args)
+-- syntax: res, msg, err = li:post{author=, message=, link=, title=, description=, picture=, visibility=, extra=}
+Handle.operation(M, "post", args_with { "author", "visibility" }, function(h, a, op)
   if a.author == nil then a.author = h.creds.author end
   local ok, msg, err = check.all(op, a, {
     { check_author }, { check_text }, { check.one_of, "visibility", M.visibilities },
   })
   if not ok then return nil, msg, err end
   return create_post(h, op, a.author, a)
-end
+end)
 
 --- Publish a post on an organization page the member administers (same arguments as post,
 -- company = urn:li:organization:… or its numeric id, default creds.company; always PUBLIC).
--- syntax: res, msg, err = li:company_post{company=, message=, link=, title=, description=, picture=}
-function M.company_post(h, args)
-  local op = "linkedin.company_post"
-  local a = copy(args)
+-- syntax: res, msg, err = li:company_post{company=, message=, link=, title=, description=, picture=, extra=}
+Handle.operation(M, "company_post", args_with { "company" }, function(h, a, op)
   if a.company == nil then a.company = h.creds.company end
-  a.visibility = nil
   local ok, msg, err = check.all(op, a, { { check_company }, { check_text } })
   if not ok then return nil, msg, err end
   return create_post(h, op, a.company, a)
-end
+end)
 
 return M

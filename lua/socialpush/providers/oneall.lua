@@ -5,118 +5,18 @@
 -- Wire reference: PROVIDERS-ONEALL.md (tags there: [doc] read in OneAll's docs, [code] seen
 -- in OneAll's SDK/examples, [unconfirmed] inferred). Media is always passed by URL: OneAll
 -- downloads it. twitter/video and youtube/video are queued by OneAll (asynchronous).
+local Handle = require "socialpush.pipeline.handle"
 local pipeline = require "socialpush.pipeline"
-local publish = require "socialpush.publish"
-local check = require "socialpush.check"
+local operations = require "socialpush.pipeline.operations"
+local check = require "socialpush.pipeline.check"
 local errors = require "socialpush.errors"
 local json = require "socialpush.json"
 
-local M = {
+local M = Handle.class {
   name = "oneall",
   host = "api.oneall.com",   -- https://<subdomain>.api.oneall.com [doc]
-  limits = {
-    facebook_attachments = 1,  -- "Only one single attachment allowed" [doc, seed]
-    twitter_attachments = 4,   -- Twitter's own limit [mem]
-  },
 }
-
---------------------------------------------------------------------------- operations
-
--- A field: { OneAll key, kind, accepted argument names (the first is the direct call's
--- name, reported in errors; the others are OneAll's own keys), required = , max = , set = }.
--- Kinds: text, url, media (a URL OneAll downloads), id, ids (list), bool, int, enum.
-local function F(key, kind, names, opts)
-  local f = opts or {}
-  f.key, f.kind, f.names = key, kind, names
-  return f
-end
-
-local MESSAGE = F("message", "text", { "message" }, { required = true })
-local MESSAGE_OPT = F("message", "text", { "message" })
-local LINK = F("link", "url", { "link" })
-local DESCRIPTION = F("description", "text", { "description" })
-local TITLE = F("title", "text", { "title" })
-local FB_ATTACH = F("attachments", "ids", { "attachments" }, { max = M.limits.facebook_attachments })
-local CREATE_POST = F("create_post", "bool", { "create_post" })
-local FB_PICTURE = F("url", "media", { "picture", "url" }, { required = true })
-local FB_VIDEO = F("url", "media", { "video", "url" }, { required = true })
-local PAGE_ID = F("id", "id", { "page_id", "id" }, { required = true })
-local GROUP_ID = F("id", "id", { "group_id", "id" }, { required = true })
--- LinkedIn: `link` is the SDK's only mandatory argument; `picture` is an image URL [code]
-local LI_FIELDS = { F("link", "url", { "link" }, { required = true }), MESSAGE_OPT, TITLE, DESCRIPTION,
-  F("picture", "media", { "picture" }) }
-
--- by "<provider>.<operation>" (publish.RESOURCES): path after /push/identities/<token>/
--- ("%s" = the board or playlist id), the request.push key (a list: nested keys), the
--- result object, the fields, and whether link and attachments exclude each other.
-M.OPERATIONS = {
-  ["facebook.post"] = { path = "facebook/post", key = { "post" }, object = "post", exclusive = true,
-    fields = { MESSAGE, LINK, FB_ATTACH } },                                        -- [code]
-  ["facebook.picture"] = { path = "facebook/picture", key = { "picture" }, object = "picture",
-    fields = { FB_PICTURE, DESCRIPTION, CREATE_POST } },                            -- [doc]
-  ["facebook.video"] = { path = "facebook/video", key = { "video" }, object = "video",
-    fields = { FB_VIDEO, DESCRIPTION, TITLE, CREATE_POST } },                       -- [code]; title [unconfirmed]
-  -- groups: object key `group` with `id`, by analogy with the page calls [unconfirmed]
-  ["facebook.group_post"] = { path = "facebook/group/post", key = { "group" }, object = "post",
-    exclusive = true, fields = { GROUP_ID, MESSAGE, LINK, FB_ATTACH } },
-  ["facebook.group_picture"] = { path = "facebook/group/picture", key = { "group" }, object = "picture",
-    fields = { GROUP_ID, FB_PICTURE, DESCRIPTION } },
-  ["facebook.group_video"] = { path = "facebook/group/video", key = { "group" }, object = "video",
-    fields = { GROUP_ID, FB_VIDEO, DESCRIPTION, TITLE } },
-  ["facebook.page_post"] = { path = "facebook/page/post", key = { "page" }, object = "post",
-    exclusive = true, fields = { PAGE_ID, MESSAGE, LINK, FB_ATTACH } },             -- [code]
-  ["facebook.page_picture"] = { path = "facebook/page/picture", key = { "page" }, object = "picture",
-    fields = { PAGE_ID, FB_PICTURE, DESCRIPTION, CREATE_POST } },                   -- [code]; create_post [unconfirmed]
-  ["facebook.page_video"] = { path = "facebook/page/video", key = { "page" }, object = "video",
-    fields = { PAGE_ID, FB_VIDEO, DESCRIPTION, TITLE } },                           -- [unconfirmed], as page picture
-  ["linkedin.post"] = { path = "linkedin/post", key = { "post" }, object = "post", fields = LI_FIELDS },
-  ["linkedin.company_post"] = { path = "linkedin/company/post", key = { "post" }, object = "post",
-    fields = { F("company", "id", { "company" }, { required = true }), LI_FIELDS[1], LI_FIELDS[2],
-      LI_FIELDS[3], LI_FIELDS[4], LI_FIELDS[5] } },                                 -- [code]
-  -- the board id is in the path; `board` is also sent, as the older pinterest/pin.json
-  -- body had it [code]; description and picture are mandatory in the SDK [code]
-  ["pinterest.pin"] = { path = "pinterest/board/%s/pin", key = { "pin" }, object = "pin", board = true,
-    fields = { F("description", "text", { "description" }, { required = true }),
-      F("picture", "media", { "picture", "url" }, { required = true }), LINK, TITLE } }, -- title [unconfirmed]
-  ["pinterest.board"] = { path = "pinterest/board", key = { "board" }, object = "board",
-    fields = { F("name", "text", { "name" }, { required = true }), DESCRIPTION,
-      F("privacy", "text", { "privacy" }) } },                                      -- [unconfirmed]
-  ["twitter.post"] = { path = "twitter/post", key = { "post" }, object = "post",
-    fields = { MESSAGE, F("attachments", "ids", { "attachments" }, { max = M.limits.twitter_attachments }),
-      F("location", "text", { "location" }) } },                                    -- [code]
-  ["twitter.picture"] = { path = "twitter/picture", key = { "picture" }, object = "picture",
-    fields = { F("url", "media", { "picture", "url" }, { required = true }), DESCRIPTION } }, -- [doc]
-  ["twitter.video"] = { path = "twitter/video", key = { "video" }, object = "video", async = true,
-    fields = { F("video_url", "media", { "video", "video_url" }, { required = true }),
-      F("callback_url", "url", { "callback_url" }) } },                             -- [code]
-  ["youtube.video"] = { path = "youtube/video", key = { "video" }, object = "video", async = true,
-    fields = { F("video_url", "media", { "video", "video_url" }, { required = true }),
-      F("title", "text", { "title" }, { required = true }), DESCRIPTION,
-      F("thumbnail_url", "media", { "thumbnail", "thumbnail_url" }),
-      F("callback_url", "url", { "callback_url" }) } },                             -- [code]
-  -- 18-20: bodies not found; keys from the Update API analogues [unconfirmed]
-  ["youtube.playlist_video"] = { path = "youtube/playlist/%s/video", key = { "video" },
-    object = "playlist_item",
-    fields = { F("id", "id", { "video_id", "id" }, { required = true }), F("position", "int", { "position" }) } },
-  ["youtube.playlist"] = { path = "youtube/playlist", key = { "playlist" }, object = "playlist",
-    fields = { F("title", "text", { "title" }, { required = true }), DESCRIPTION,
-      F("privacy_status", "enum", { "privacy", "privacy_status" }, { set = { "public", "unlisted", "private" } }),
-      F("default_language", "text", { "default_language" }) } },
-  ["youtube.channel_section"] = { path = "youtube/channel/section", key = { "channel", "section" },
-    object = "channel_section",
-    fields = { F("type", "text", { "type" }, { required = true }), TITLE, F("style", "text", { "style" }),
-      F("position", "int", { "position" }), F("playlists", "ids", { "playlist_ids", "playlists" }),
-      F("defaultLanguage", "text", { "default_language", "defaultLanguage" }) } },
-}
-
-for key, def in pairs(M.OPERATIONS) do def.provider = key:match("^[^.]+") end
-
--- Facebook removed these; a 409 saying so becomes kind "deprecated" (DESIGN §1)
-local RETIRED = {
-  ["facebook.post"] = "facebook/page/post", ["facebook.picture"] = "facebook/page/picture",
-  ["facebook.video"] = "facebook/page/video", ["facebook.group_post"] = "facebook/page/post",
-  ["facebook.group_picture"] = "facebook/page/picture", ["facebook.group_video"] = "facebook/page/video",
-}
+local mt = { __index = M, __tostring = Handle.tostring }
 
 -- result.data keys that may carry the new object's id (post_id in the seed [doc];
 -- the others are the Update API's id kinds [unconfirmed])
@@ -142,22 +42,19 @@ local function value_of(op, f, name, v)
   local ok, msg, err = true, nil, nil
   if k == "media" then return media_url(op, name, v)
   elseif k == "text" then ok, msg, err = check.text(op, t, name, { required = f.required })
-  elseif k == "url" then ok, msg, err = check.url(op, t, name)
+  elseif k == "url" or k == "callback" then ok, msg, err = check.url(op, t, name)
   elseif k == "id" then ok, msg, err = check.id(op, t, name)
   elseif k == "enum" then ok, msg, err = check.one_of(op, t, name, f.set)
-  elseif k == "bool" then
-    if type(v) ~= "boolean" then return check.fail(op, name, "%s must be a boolean", name) end
-  elseif k == "int" then
-    if type(v) ~= "number" or v ~= math.floor(v) or v < 0 then
-      return check.fail(op, name, "%s must be a non-negative integer", name)
-    end
-  elseif k == "ids" then
+  elseif k == "bool" then ok, msg, err = check.boolean(op, t, name)
+  elseif k == "int" then ok, msg, err = check.integer(op, t, name)
+  elseif k == "strings" or k == "ids" then
     ok, msg, err = check.list(op, t, name, f.max)
     if ok then
       local out = json.array({})
       for i = 1, #v do
         local one = { [name] = v[i] }
-        ok, msg, err = check.id(op, one, name)
+        if k == "ids" then ok, msg, err = check.id(op, one, name)
+        else ok, msg, err = check.text(op, one, name, { required = true }) end
         if not ok then return nil, msg, err end
         out[i] = one[name]
       end
@@ -169,12 +66,20 @@ local function value_of(op, f, name, v)
   return t[name]
 end
 
+-- the names a field is given by: the direct call's argument, OneAll's key, its aliases
+local function names_of(f)
+  local names = { f.arg }
+  if f.key ~= f.arg then names[#names + 1] = f.key end
+  for _, a in ipairs(f.aliases or {}) do names[#names + 1] = a end
+  return names
+end
+
 -- OneAll's object for an operation's arguments; nil, msg, err on bad input
-local function object_of(op, def, args)
+local function object_of(op, r, args)
   local obj, used = {}, { extra = true }
-  for _, f in ipairs(def.fields) do
+  for _, f in ipairs(r.fields) do
     local name
-    for _, n in ipairs(f.names) do
+    for _, n in ipairs(names_of(f)) do
       used[n] = true
       if args[n] ~= nil then
         if name then return check.fail(op, n, "give %s or %s, not both", name, n) end
@@ -182,7 +87,7 @@ local function object_of(op, def, args)
       end
     end
     if name == nil then
-      if f.required then return check.fail(op, f.names[1], "%s is required", f.names[1]) end
+      if f.required then return check.fail(op, f.arg, "%s is required", f.arg) end
     else
       local v, msg, err = value_of(op, f, name, args[name])
       if msg then return nil, msg, err end
@@ -190,13 +95,13 @@ local function object_of(op, def, args)
       obj[f.key] = v
     end
   end
-  if def.exclusive and obj.link ~= nil and obj.attachments ~= nil then
+  if r.exclusive and obj.link ~= nil and obj.attachments ~= nil then
     return check.fail(op, "attachments", "give link or attachments, not both")
   end
   for k in pairs(args) do
     if not used[k] then
       return check.fail(op, tostring(k), "OneAll's %s takes no argument '%s' (other OneAll keys go in"
-        .. " extra = {...})", (def.path:gsub("%%s", "<id>")), tostring(k))
+        .. " extra = {...})", operations.path(r, "<id>"), tostring(k))
     end
   end
   if args.extra ~= nil then
@@ -212,9 +117,9 @@ local function object_of(op, def, args)
 end
 
 -- OneAll key -> argument name, for the field of a 400
-local function field_names(def)
+local function field_names(r)
   local t = {}
-  for _, f in ipairs(def.fields) do t[f.key] = f.names[1] end
+  for _, f in ipairs(r.fields) do t[f.key] = f.arg end
   return t
 end
 
@@ -241,14 +146,14 @@ function M.map_error(res, spec)
   local kind = STATUS_KIND[status] or pipeline.status_kind(status)
   local m = { kind = kind, code = st and tonumber(st.code) or nil, detail = info,
     retry_after = res.retry_after }
-  spec = spec or {}
+  local ctx = spec and spec.ctx or {}
   if status == 400 and info then
     local path = info:match("request%.push%.([%w_%.]+)")
     local key = path and path:gsub("%.+$", ""):match("([%w_]+)$")
-    if key then m.field = spec.fields and spec.fields[key] or key end
+    if key then m.field = ctx.fields and ctx.fields[key] or key end
     if info:find("link or attachments", 1, true) then m.field = "attachments" end
   end
-  local instead = spec.retired
+  local instead = ctx.retired
   if status == 409 and instead and info and (info:lower():find("removed") or info:lower():find("deprecated")) then
     m.kind = "deprecated"
     m.detail = info .. " (use " .. instead .. " on a page instead)"
@@ -260,11 +165,11 @@ end
 
 local function undecodable(op, what, status)
   return errors.fail { kind = "decode", provider = M.name, operation = op, status = status,
-    detail = "not a OneAll result envelope: " .. what }
+    detail = "the reply is not a OneAll result envelope: it has " .. what }
 end
 
 -- the normalised result of a decoded envelope (a push answer or a callback body)
-local function result_of(op, def, j, status, secrets, spec)
+local function result_of(op, r, j, status, secrets, spec)
   local st = status_of(j)
   if not st then return undecodable(op, "no response.request.status", status) end
   if st.flag == "error" then
@@ -283,13 +188,13 @@ local function result_of(op, def, j, status, secrets, spec)
   local queued = data.status == "queued"
   if id == nil and not queued then return undecodable(op, "no id in response.result.data", status) end
   local loc = type(data.post_location) == "string" and data.post_location or nil
-  local r = pipeline.result(type(data.provider) == "string" and data.provider or (def and def.provider),
-    type(data.object) == "string" and data.object or (def and def.object), id, loc, data)
+  local res = pipeline.result(type(data.provider) == "string" and data.provider or (r and r.provider),
+    type(data.object) == "string" and data.object or (r and r.object), id, loc, data)
   if queued then
-    r.status = "queued"
-    r.job_id = data.job_id ~= nil and tostring(data.job_id) or nil
+    res.status = "queued"
+    res.job_id = data.job_id ~= nil and tostring(data.job_id) or nil
   end
-  return r
+  return res
 end
 
 --- The normalised result of the body OneAll POSTs to a callback_url (the same envelope as
@@ -309,7 +214,7 @@ end
 
 --------------------------------------------------------------------------- handle
 
---- Bind a OneAll site to a client (installed as client:oneall{...}). Raises on bad options.
+--- Bind a OneAll site to a client (client:oneall{...}). Raises on bad options.
 -- syntax: oa = oneall.new(client, {subdomain=, public_key=, private_key=, base_url=})
 function M.new(client, opts)
   if type(opts) ~= "table" then error("socialpush: oneall{...} needs an options table", 3) end
@@ -329,7 +234,7 @@ function M.new(client, opts)
     end
     base = "https://" .. sub .. "." .. M.host
   end
-  local h = publish.handle(client, M.name, { username = opts.public_key, password = opts.private_key })
+  local h = Handle.new(mt, client, { username = opts.public_key, password = opts.private_key })
   h.base_url = base
   return h
 end
@@ -338,48 +243,53 @@ end
 -- syntax: scheme = oneall.auth_scheme(creds)   -- "basic"
 function M.auth_scheme() return "basic" end
 
--- operation name, definition, url, body; or nil, msg, err
+-- operation name, resource, url, body; or nil, msg, err
 local function prepare(h, identity_token, resource, args)
   if args == nil then args = {} end
   if type(args) ~= "table" then error("oneall:push: arguments must be a table", 3) end
-  local provider, name, pfield, pvalue = publish.resource(resource)
-  if not provider then return nil, name, pfield end
-  local key = provider .. "." .. name
-  local def, op = M.OPERATIONS[key], "oneall." .. key
+  if type(h) ~= "table" or h.name ~= M.name then error("oneall:push: use ':' on a client:oneall{} handle", 3) end
+  local r, pvalue, old = operations.resolve(resource)
+  if not r then return check.fail("oneall.push", "resource", "unknown resource %q", tostring(resource)) end
+  local op = "oneall." .. r.provider .. "." .. r.operation
   local tok = { identity_token = identity_token }
   local ok, msg, err = check.id(op, tok, "identity_token")
   if not ok then return nil, msg, err end
   local a = {}
   for k, v in pairs(args) do a[k] = v end
-  local path = def.path
-  if pfield then
+  local pfield = r.path_field
+  if pfield and not old then
     if a[pfield] ~= nil and a[pfield] ~= pvalue then
       return check.fail(op, pfield, "%s differs from the one in the resource", pfield)
     end
-    a[pfield] = nil
     local t = { [pfield] = pvalue }
     ok, msg, err = check.id(op, t, pfield)
     if not ok then return nil, msg, err end
-    path = path:format(pvalue)
+    -- sent in the body too when the resource has a key for it (pin.board, as OneAll had it)
+    local in_body = false
+    for _, f in ipairs(r.fields) do in_body = in_body or f.arg == pfield end
+    a[pfield] = in_body and pvalue or nil
+  elseif pfield then
+    pvalue = a[pfield] or a.board
+    if pvalue == nil then return check.fail(op, pfield, "%s is required", pfield) end
   end
   local obj
-  obj, msg, err = object_of(op, def, a)
+  obj, msg, err = object_of(op, r, a)
   if not obj then return nil, msg, err end
-  if def.board then obj.board = pvalue end
   local inner = obj
-  for i = #def.key, 1, -1 do inner = { [def.key[i]] = inner } end
+  for i = #r.key, 1, -1 do inner = { [r.key[i]] = inner } end
   local body
   body, msg = json.encode({ request = { push = inner } }, { sort_keys = true })
   if not body then return check.fail(op, "args", "%s", msg) end
-  return op, def, h.base_url .. "/push/identities/" .. tok.identity_token .. "/" .. path .. ".json", body, key
+  local path = old and r.old_resource or operations.path(r, pvalue)
+  return op, r, h.base_url .. "/push/identities/" .. tok.identity_token .. "/" .. path .. ".json", body
 end
 
 --- The request a push would send, without sending it: {method, url, body, operation}.
 -- syntax: req, msg, err = oa:build(identity_token, resource, args)
 function M.build(h, identity_token, resource, args)
-  local op, def, url, body = prepare(h, identity_token, resource, args)
-  if not op then return nil, def, url end
-  return { method = "POST", url = url, body = body, operation = op, object = def.object }
+  local op, r, url, body = prepare(h, identity_token, resource, args)
+  if not op then return nil, r, url end
+  return { method = "POST", url = url, body = body, operation = op, object = r.object }
 end
 
 --- Push to one identity by OneAll resource name (the 20 of DESIGN §1), e.g. "facebook/page/post".
@@ -387,14 +297,14 @@ end
 -- OneAll POSTs the final result to args.callback_url (see oneall.parse_callback).
 -- syntax: res, msg, err = oa:push(identity_token, resource, args)
 function M.push(h, identity_token, resource, args)
-  local op, def, url, body, key = prepare(h, identity_token, resource, args)
-  if not op then return nil, def, url end
+  local op, r, url, body = prepare(h, identity_token, resource, args)
+  if not op then return nil, r, url end
   local spec = { operation = op, method = "POST", url = url, body = body, content_type = "application/json",
-    decode = "json", idempotent = false, expect = { 200, 201, 202 }, fields = field_names(def),
-    retired = RETIRED[key] }
+    decode = "json", idempotent = false, expect = { 200, 201, 202 },
+    ctx = { fields = field_names(r), retired = r.replacement } }
   local res, msg, err = h:call(spec)
   if not res then return nil, msg, err end
-  return result_of(op, def, res.json, res.status, pipeline.secrets_of(h.creds), spec)
+  return result_of(op, r, res.json, res.status, pipeline.secrets(h, spec), spec)
 end
 
 return M

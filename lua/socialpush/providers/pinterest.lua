@@ -1,18 +1,20 @@
---- socialpush.pinterest: Pinterest API v5 — pins (image URL, inline image, uploaded video)
+--- socialpush.providers.pinterest: Pinterest API v5 — pins (image URL, inline image, uploaded video)
 -- and boards. Handles: `client:pinterest{access_token=, board_id=}`; `board_id` is the
 -- default board of pin. `base_url` (default https://api.pinterest.com/v5; Pinterest's own
 -- sandbox is https://api-sandbox.pinterest.com/v5) may be overridden in the credentials.
 -- See docs/providers/pinterest.md.
 --
--- syntax: res, msg, err = pin:pin{board_id=, picture= | video=, title=, description=, link=, alt_text=, thumbnail=}
--- syntax: res, msg, err = pin:board{name=, description=, privacy=}
+-- syntax: res, msg, err = pin:pin{board_id=, picture= | video=, title=, description=, link=, alt_text=,
+--   thumbnail=, extra=}
+-- syntax: res, msg, err = pin:board{name=, description=, privacy=, extra=}
+local Handle = require "socialpush.pipeline.handle"
 local pipeline = require "socialpush.pipeline"
-local check = require "socialpush.check"
-local media = require "socialpush.media"
-local upload = require "socialpush.upload"
+local check = require "socialpush.pipeline.check"
+local media = require "socialpush.pipeline.media"
+local poll = require "socialpush.pipeline.poll"
 local errors = require "socialpush.errors"
 
-local M = {
+local M = Handle.class {
   name = "pinterest",
   base_url = "https://api.pinterest.com/v5",     -- creds.base_url overrides
   pin_url = "https://www.pinterest.com/pin/",
@@ -25,7 +27,13 @@ local M = {
   poll_interval = 0.5,         -- first wait between media status checks (doubles up to max)
   max_poll_interval = 5,
   max_polls = 1000,            -- status checks per upload (the client timeout bounds them too)
+  public_creds = { board_id = true, base_url = true },
 }
+local mt = { __index = M, __tostring = Handle.tostring }
+
+--- A handle bound to a client (client:pinterest{creds}).
+-- syntax: pin = pinterest.new(client, creds)
+function M.new(client, creds) return Handle.new(mt, client, creds) end
 
 -- fields named in a 400 message ("… - 'title'", "'board_id' is a required property") → argument
 local FIELDS = { board_id = "board_id", title = "title", description = "description", link = "link",
@@ -34,13 +42,14 @@ local FIELDS = { board_id = "board_id", title = "title", description = "descript
 ------------------------------------------------------------------------------ errors
 
 local function field_of(msg, spec)
+  local media_field = spec and spec.ctx and spec.ctx.media_field
   if not msg then return nil end
   local path = msg:match("%- '([%w_%.]+)'%s*$") or msg:match("^'([%w_]+)' is a required property")
   if not path then return nil end
   local top = path:match("^([%w_]+)")
   if top == "media_source" then
     if path:find("cover_image", 1, true) then return "thumbnail" end
-    return spec and spec.media_field or "picture"
+    return media_field or "picture"
   end
   return FIELDS[top]
 end
@@ -71,7 +80,7 @@ function M.map_error(res, spec)
     out.kind = "too_large"
   elseif status == 429 then
     out.kind = "rate_limited"
-    out.retry_after = pipeline.retry_after_of(headers)
+    out.retry_after = res.retry_after
   elseif status >= 500 then
     out.kind = "server"
   elseif status == 400 then
@@ -82,8 +91,6 @@ function M.map_error(res, spec)
 end
 
 ------------------------------------------------------------------------------ checks
-
-local copy = check.copy
 
 local function check_board_id(op, a)
   local ok, msg, err = check.id(op, a, "board_id")
@@ -109,32 +116,20 @@ local function check_media_choice(op, a)
   return true
 end
 
--- an inline image (base64): jpeg or png, opened and checked
-local function inline_image(op, field, value)
-  local m, msg, err = media.open(op, field, value)
-  if not m then return nil, msg, err end
-  if m.source ~= "url" then
-    local ok
-    ok, msg, err = media.check(op, field, m, M.image)
-    if not ok then return nil, msg, err end
-    if (m.size or 0) == 0 then return check.fail(op, field, "%s is empty", field) end
-  end
-  return m
-end
-
 ------------------------------------------------------------------------- operations
 
-local function api(h, path)
-  return (h.creds.base_url or M.base_url) .. path
+local function api(h, op, path)
+  local base = h.creds.base_url or M.base_url
+  if type(base) ~= "string" or not base:match("^[hH][tT][tT][pP][sS]?://[^%s/?#]+[^%s?#]*$") then
+    return check.fail(op, "base_url", "credentials base_url must be an http(s) URL")
+  end
+  return base:gsub("/+$", "") .. path
 end
 
-local function digits_id(op, res, name)
+local function digits_id(h, op, res, name)
   local id = type(res.json) == "table" and res.json[name]
   if type(id) == "number" then id = ("%.0f"):format(id) end
-  if type(id) ~= "string" or not id:match("^%d+$") then
-    return errors.fail { kind = "decode", provider = M.name, operation = op, status = res.status,
-      detail = "reply has no " .. name }
-  end
+  if type(id) ~= "string" or not id:match("^%d+$") then return pipeline.no_id(h, op, res, name) end
   return id
 end
 
@@ -142,48 +137,48 @@ local function upload_url_ok(url) return check.https_host(url, M.upload_hosts) e
 
 -- GET /media/{id} until succeeded (failed → error), bounded by the client's timeout
 local function await_media(h, op, id)
-  local client = h.client
-  local deadline = client:now() + (client.timeout or 60)
-  local wait, polls = M.poll_interval, 0
-  while true do
-    polls = polls + 1
-    local res, msg, err = h:call { operation = op, method = "GET", url = api(h, "/media/" .. id),
-      idempotent = true, media_field = "video" }
-    if not res then return nil, msg, err end
-    local status = type(res.json) == "table" and res.json.status
-    if status == "succeeded" then return true end
-    if status == "failed" then
-      return errors.fail { kind = "provider", provider = M.name, operation = op, status = res.status,
-        code = "failed", field = "video", detail = "media " .. id .. " processing failed" }
-    end
-    if status ~= "registered" and status ~= "processing" then
-      return errors.fail { kind = "decode", provider = M.name, operation = op, status = res.status,
-        detail = "unknown media status " .. tostring(status) }
-    end
-    if client:now() + wait > deadline or polls >= M.max_polls then
-      return errors.fail { kind = "timeout", provider = M.name, operation = op,
-        detail = ("media %s still %s after %d status checks"):format(id, status, polls) }
-    end
-    upload.sleep(client, wait)
-    wait = math.min(wait * 2, M.max_poll_interval)
-  end
+  local url, msg, err = api(h, op, "/media/" .. id)
+  if not url then return nil, msg, err end
+  local wait = M.poll_interval
+  return poll.run(h.client, { operation = op, provider = M.name, what = "media " .. id, max_polls = M.max_polls },
+    function()
+      local res
+      res, msg, err = h:call { operation = op, method = "GET", url = url, idempotent = true,
+        ctx = { media_field = "video" } }
+      if not res then return nil, msg, err end
+      local status = type(res.json) == "table" and res.json.status
+      if status == "succeeded" then return "done", true end
+      if status == "failed" then
+        return errors.fail { kind = "provider", provider = M.name, operation = op, status = res.status,
+          code = "failed", field = "video", detail = "media " .. id .. " processing failed" }
+      end
+      if status ~= "registered" and status ~= "processing" then
+        return errors.fail { kind = "decode", provider = M.name, operation = op, status = res.status,
+          detail = "unknown media status " .. tostring(status) }
+      end
+      local this = wait
+      wait = math.min(wait * 2, M.max_poll_interval)
+      return "wait", this, status
+    end)
 end
 
 -- register a media upload, POST the file to its S3 URL (no Pinterest token), await processing
 local function upload_video(h, op, m)
+  local url, msg, err = api(h, op, "/media")
+  if not url then return nil, msg, err end
   -- registering only reserves an upload slot: repeating it after a lost reply is harmless
-  local res, msg, err = h:call { operation = op, method = "POST", url = api(h, "/media"), idempotent = true,
-    json = { media_type = "video" }, media_field = "video" }
+  local res
+  res, msg, err = h:call { operation = op, method = "POST", url = url, idempotent = true,
+    json = { media_type = "video" }, ctx = { media_field = "video" } }
   if not res then return nil, msg, err end
   local id
-  id, msg, err = digits_id(op, res, "media_id")
+  id, msg, err = digits_id(h, op, res, "media_id")
   if not id then return nil, msg, err end
-  local url, params = res.json.upload_url, res.json.upload_parameters
-  if type(url) ~= "string" or type(params) ~= "table" then
-    return errors.fail { kind = "decode", provider = M.name, operation = op, status = res.status,
-      detail = "reply has no upload_url / upload_parameters" }
+  local s3, params = res.json.upload_url, res.json.upload_parameters
+  if type(s3) ~= "string" or type(params) ~= "table" then
+    return pipeline.no_id(h, op, res, "upload_url / upload_parameters")
   end
-  if not upload_url_ok(url) then
+  if not upload_url_ok(s3) then
     return errors.fail { kind = "provider", provider = M.name, operation = op, status = res.status,
       detail = "refusing an upload URL outside Pinterest's media bucket" }
   end
@@ -194,8 +189,9 @@ local function upload_video(h, op, m)
   for i, k in ipairs(names) do parts[i] = { name = k, data = tostring(params[k]) } end
   parts[#parts + 1] = media.part("file", m)           -- S3 ignores fields after the file: last
   -- the same key and policy: a repeated POST stores the same object
-  res, msg, err = h:call { operation = op, method = "POST", url = url, auth = "none", multipart = parts,
-    idempotent = true, expect = { 204, 200, 201 }, decode = "none", media_field = "video" }
+  res, msg, err = h:call { operation = op, method = "POST", url = s3, auth = "none", multipart = parts,
+    idempotent = true, expect = { 204, 200, 201 }, decode = "none", ctx = { media_field = "video" },
+    progress = { phase = "upload", total = m.size } }
   if not res then return nil, msg, err end
   local ok
   ok, msg, err = await_media(h, op, id)
@@ -203,9 +199,14 @@ local function upload_video(h, op, m)
   return id
 end
 
+-- an inline image (base64): jpeg or png, opened and checked
+local function inline_image(h, op, field, value)
+  return media.prepare(h.client, op, field, value, M.image, { nonempty = true, lazy_url = true })
+end
+
 -- the cover of a video pin: a URL, inline jpeg/png, or the first frame
 local function cover_of(source, thumb)
-  if thumb == nil then
+  if not thumb then
     source.cover_image_key_frame_time = 0
   elseif thumb.source == "url" then
     source.cover_image_url = thumb.url
@@ -216,14 +217,39 @@ local function cover_of(source, thumb)
   return source
 end
 
+-- the media_source of a pin: an image (URL or inline), or an uploaded video
+local function media_source(h, op, a)
+  if a.picture ~= nil then
+    local m, msg, err = inline_image(h, op, "picture", a.picture)
+    if not m then return nil, msg, err end
+    if m.source == "url" then return { source_type = "image_url", url = m.url } end
+    return { source_type = "image_base64", content_type = m.content_type, data = media.base64(m) }
+  end
+  local thumb = false
+  if a.thumbnail ~= nil then
+    local tmsg, terr
+    thumb, tmsg, terr = inline_image(h, op, "thumbnail", a.thumbnail)
+    if not thumb then return nil, tmsg, terr end
+  end
+  -- Pinterest takes no video URL: it is downloaded
+  local m, msg, err = media.prepare(h.client, op, "video", a.video, M.video, { download = true, nonempty = true })
+  if not m then return nil, msg, err end
+  local id
+  id, msg, err = upload_video(h, op, m)
+  media.release(m)
+  if not id then return nil, msg, err end
+  return cover_of({ source_type = "video_id", media_id = id }, thumb)
+end
+
 --- Publish a pin on a board (board_id, default creds.board_id): a picture ({url=} is passed
 -- to Pinterest, a file or data is sent inline as base64, jpeg/png) or a video (uploaded
 -- through the media API, then pinned once processed; thumbnail = its cover, else the first
--- frame). Result: object "pin", post_id = the pin id, post_location its pinterest.com URL.
--- syntax: res, msg, err = pin:pin{board_id=, picture= | video=, title=, description=, link=, alt_text=, thumbnail=}
-function M.pin(h, args)
-  local op = "pinterest.pin"
-  local a = copy(args)
+-- frame); extra = {...} adds POST /v5/pins body fields. Result: object "pin", post_id = the
+-- pin id, post_location its pinterest.com URL.
+-- syntax: res, msg, err = pin:pin{board_id=, picture= | video=, title=, description=, link=, alt_text=,
+--   thumbnail=, extra=}
+Handle.operation(M, "pin", { "board_id", "picture", "video", "title", "description", "link", "alt_text",
+  "thumbnail" }, function(h, a, op)
   if a.board_id == nil then a.board_id = h.creds.board_id end
   local L = M.limits
   local ok, msg, err = check.all(op, a, {
@@ -232,74 +258,51 @@ function M.pin(h, args)
     { check.text, "alt_text", { max = L.alt_text } }, { check_media_choice },
   })
   if not ok then return nil, msg, err end
-  local source
-  if a.picture ~= nil then
-    local m
-    m, msg, err = inline_image(op, "picture", a.picture)
-    if not m then return nil, msg, err end
-    if m.source == "url" then
-      source = { source_type = "image_url", url = m.url }
-    else
-      source = { source_type = "image_base64", content_type = m.content_type, data = media.base64(m) }
-    end
-  else
-    local thumb
-    if a.thumbnail ~= nil then
-      thumb, msg, err = inline_image(op, "thumbnail", a.thumbnail)
-      if not thumb then return nil, msg, err end
-    end
-    local m
-    m, msg, err = media.open(op, "video", a.video)
-    if not m then return nil, msg, err end
-    ok, msg, err = media.check(op, "video", m, M.video)
-    if not ok then return nil, msg, err end
-    if m.source == "url" then                     -- Pinterest takes no video URL: download it
-      m, msg, err = media.fetch(h.client, op, "video", m, M.video.max_size)
-      if not m then return nil, msg, err end
-      ok, msg, err = media.check(op, "video", m, M.video)
-      if not ok then media.release(m); return nil, msg, err end
-    end
-    if (m.size or 0) == 0 then media.release(m); return check.fail(op, "video", "video is empty") end
-    local id
-    id, msg, err = upload_video(h, op, m)
-    media.release(m)
-    if not id then return nil, msg, err end
-    source = cover_of({ source_type = "video_id", media_id = id }, thumb)
-  end
+  local body
+  body, msg, err = Handle.merge_extra(op, a, { board_id = a.board_id, title = a.title,
+    description = a.description, link = a.link, alt_text = a.alt_text })
+  if not body then return nil, msg, err end
+  local url
+  url, msg, err = api(h, op, "/pins")
+  if not url then return nil, msg, err end
+  body.media_source, msg, err = media_source(h, op, a)
+  if not body.media_source then return nil, msg, err end
   local res
-  res, msg, err = h:call { operation = op, method = "POST", url = api(h, "/pins"), idempotent = false,
-    expect = { 201, 200 }, media_field = a.video ~= nil and "video" or "picture",
-    json = { board_id = a.board_id, title = a.title, description = a.description, link = a.link,
-      alt_text = a.alt_text, media_source = source } }
+  res, msg, err = h:call { operation = op, method = "POST", url = url, idempotent = false,
+    expect = { 201, 200 }, ctx = { media_field = a.video ~= nil and "video" or "picture" }, json = body }
   if not res then return nil, msg, err end
   local id
-  id, msg, err = digits_id(op, res, "id")
+  id, msg, err = digits_id(h, op, res, "id")
   if not id then return nil, msg, err end
   local r = pipeline.result(M.name, "pin", id, M.pin_url .. id .. "/", res.json)
-  r.media_id = source.media_id
+  r.media_id = body.media_source.media_id
   return r
-end
+end)
 
 --- Create a board (privacy PUBLIC, PROTECTED or SECRET; Pinterest's default PUBLIC).
 -- Result: object "board", post_id = the board id, post_location nil (Pinterest's board URL
 -- is made of the owner's name and a slug it chooses).
--- syntax: res, msg, err = pin:board{name=, description=, privacy=}
-function M.board(h, args)
-  local op = "pinterest.board"
-  local a = copy(args)
+-- syntax: res, msg, err = pin:board{name=, description=, privacy=, extra=}
+Handle.operation(M, "board", { "name", "description", "privacy" }, function(h, a, op)
   local ok, msg, err = check.all(op, a, {
     { check.text, "name", { required = true } }, { check.text, "description" },
     { check.one_of, "privacy", M.privacies },
   })
   if not ok then return nil, msg, err end
+  local body
+  body, msg, err = Handle.merge_extra(op, a, { name = a.name, description = a.description, privacy = a.privacy })
+  if not body then return nil, msg, err end
+  local url
+  url, msg, err = api(h, op, "/boards")
+  if not url then return nil, msg, err end
   local res
-  res, msg, err = h:call { operation = op, method = "POST", url = api(h, "/boards"), idempotent = false,
-    expect = { 201, 200 }, json = { name = a.name, description = a.description, privacy = a.privacy } }
+  res, msg, err = h:call { operation = op, method = "POST", url = url, idempotent = false,
+    expect = { 201, 200 }, json = body }
   if not res then return nil, msg, err end
   local id
-  id, msg, err = digits_id(op, res, "id")
+  id, msg, err = digits_id(h, op, res, "id")
   if not id then return nil, msg, err end
   return pipeline.result(M.name, "board", id, nil, res.json)
-end
+end)
 
 return M

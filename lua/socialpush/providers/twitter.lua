@@ -1,20 +1,21 @@
---- socialpush.twitter: X (Twitter) API v2 — posts, pictures and videos.
+--- socialpush.providers.twitter: X (Twitter) API v2 — posts, pictures and videos.
 -- Handles: `client:twitter{creds}` (or `client:x{creds}`). Credentials are OAuth 1.0a user
 -- context (consumer_key, consumer_secret, token, token_secret) or an OAuth 2 user token
 -- (bearer_token or access_token); `base_url` (default https://api.x.com) and `version`
 -- ("2") may be overridden in them. See docs/providers/twitter.md.
 --
--- syntax: res, msg, err = tw:post{message=, attachments=, reply_to=}
--- syntax: res, msg, err = tw:picture{picture=, description=, message=}
--- syntax: res, msg, err = tw:video{video=, message=, wait=, chunk_size=}
+-- syntax: res, msg, err = tw:post{message=, attachments=, reply_to=, extra=}
+-- syntax: res, msg, err = tw:picture{picture=, description=, message=, extra=}
+-- syntax: res, msg, err = tw:video{video=, message=, wait=, chunk_size=, extra=}
+local Handle = require "socialpush.pipeline.handle"
 local pipeline = require "socialpush.pipeline"
-local check = require "socialpush.check"
-local media = require "socialpush.media"
-local upload = require "socialpush.upload"
+local check = require "socialpush.pipeline.check"
+local media = require "socialpush.pipeline.media"
+local schemes = require "socialpush.pipeline.schemes"
 local text = require "socialpush.text"
-local errors = require "socialpush.errors"
+local upload = require "socialpush.providers.twitter.upload"
 
-local M = {
+local M = Handle.class {
   name = "twitter",
   base_url = "https://api.x.com",          -- creds.base_url overrides (https://api.twitter.com answers too)
   version = "2",                           -- creds.version overrides
@@ -22,11 +23,17 @@ local M = {
   max_text = 280,                          -- weighted length (twitter-text v3)
   max_attachments = 4,
   max_alt_text = 1000,
-  chunk_size = 4 * 1024 * 1024,            -- APPEND segments (v2 limit unconfirmed; xurl uses 4 MB)
-  max_polls = 1000,                        -- STATUS polls per upload (the timeout bounds them too)
+  chunk_size = upload.chunk_size,
   image_limits = { types = { "image/jpeg", "image/png", "image/gif", "image/webp" }, max_size = 5 * 1024 * 1024 },
   video_limits = { types = { "video/mp4", "video/quicktime" }, max_size = 512 * 1024 * 1024 },
+  -- credentials that are not secret (kept readable in messages)
+  public_creds = { base_url = true, version = true, user_id = true },
 }
+local mt = { __index = M, __tostring = Handle.tostring }
+
+--- A handle bound to a client (client:twitter{creds}).
+-- syntax: tw = twitter.new(client, creds)
+function M.new(client, creds) return Handle.new(mt, client, creds) end
 
 -- v1.1 error codes that mean the credentials were refused
 local AUTH_CODES = { [32] = true, [89] = true, [135] = true, [215] = true }
@@ -34,32 +41,39 @@ local AUTH_CODES = { [32] = true, [89] = true, [135] = true, [215] = true }
 local FIELDS = { text = "message", ["media.media_ids"] = "attachments",
   ["reply.in_reply_to_tweet_id"] = "reply_to", id = "attachments" }
 
---- The auth scheme of a credentials table: "oauth1" when all four OAuth 1.0a values are
--- there, else "bearer" (an OAuth 2 user token in bearer_token or access_token).
+--- The auth scheme of a credentials table: "oauth1" when any OAuth 1.0a value is there (so
+-- a missing one is named), else "bearer" (an OAuth 2 user token in bearer_token or access_token).
 -- syntax: scheme = twitter.auth_scheme(creds)
 function M.auth_scheme(creds)
-  for _, k in ipairs { "consumer_key", "consumer_secret", "token", "token_secret" } do
-    if type(creds[k]) ~= "string" or creds[k] == "" then return "bearer" end
+  for _, k in ipairs(schemes.OAUTH1_KEYS) do
+    if creds[k] ~= nil then return "oauth1" end
   end
-  return "oauth1"
+  return "bearer"
 end
 
-local function api(h, path)
-  return (h.creds.base_url or M.base_url) .. "/" .. (h.creds.version or M.version) .. path
+--- The URL of an API path for a handle; nil, msg, err when base_url or version is malformed.
+-- syntax: url, msg, err = tw:api(op, path)
+function M.api(h, op, path)
+  local base, version = h.creds.base_url or M.base_url, h.creds.version or M.version
+  if type(base) ~= "string" or not base:match("^[hH][tT][tT][pP][sS]?://[^%s/?#]+[^%s?#]*$") then
+    return check.fail(op, "base_url", "credentials base_url must be an http(s) URL")
+  end
+  if type(version) ~= "string" or not version:match("^[%w%.]+$") then
+    return check.fail(op, "version", "credentials version must be a string such as \"2\"")
+  end
+  return base:gsub("/+$", "") .. "/" .. version .. path
 end
-
-local copy = check.copy
-
 -- seconds until the rate-limit window that stopped the request resets: the latest reset
 -- of an exhausted window (15-minute, per-user 24-hour, per-app 24-hour), else
 -- Retry-After, else the 15-minute reset; at least 1.
-local function reset_wait(headers, now)
+local function reset_wait(res, now)
+  local headers = res.headers or {}
   local best
   for _, prefix in ipairs { "x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour" } do
     local reset, left = tonumber(headers[prefix .. "-reset"]), tonumber(headers[prefix .. "-remaining"])
     if reset and left and left <= 0 and (best == nil or reset - now > best) then best = reset - now end
   end
-  if best == nil then best = pipeline.retry_after_of(headers) end
+  if best == nil then best = res.retry_after end
   if best == nil and tonumber(headers["x-rate-limit-reset"]) then
     best = tonumber(headers["x-rate-limit-reset"]) - now
   end
@@ -105,7 +119,7 @@ function M.map_error(res)
   elseif status == 429 or code == 88 or code == 185 or ptype:find("usage-capped", 1, true)
       or ptype:find("rate-limit", 1, true) then
     kind = "rate_limited"
-    out.retry_after = reset_wait(headers, os.time())
+    out.retry_after = reset_wait(res, os.time())
   elseif code == 186 then
     kind, out.field = "invalid_argument", "message"
   elseif code == 324 then
@@ -125,25 +139,13 @@ function M.map_error(res)
   return out
 end
 
--- nil, msg, err from a reply map_error describes (a 2xx whose media processing failed)
-local function refuse(h, op, res)
-  local m = M.map_error(res)
-  return errors.fail { kind = m.kind or "provider", provider = M.name, operation = op, status = res.status,
-    code = m.code, detail = m.detail, request_id = m.request_id,
-    secrets = pipeline.secrets_of(h.creds) }
-end
-
-local function bad_reply(op, res, what)
-  return errors.fail { kind = "decode", provider = M.name, operation = op, status = res.status,
-    detail = "reply has no " .. what }
-end
-
--- the data.id (digits) of a reply, or nil, msg, err
-local function data_id(op, res)
+--- The data.id (digits) of a reply and its data table, or nil, msg, err (kind decode).
+-- syntax: id, data = tw:data_id(op, res)
+function M.data_id(h, op, res)
   local data = type(res.json) == "table" and res.json.data
   local id = type(data) == "table" and data.id
   if type(id) == "number" then id = ("%.0f"):format(id) end
-  if type(id) ~= "string" or not id:match("^%d+$") then return bad_reply(op, res, "data.id") end
+  if type(id) ~= "string" or not id:match("^%d+$") then return pipeline.no_id(h, op, res, "data.id") end
   return id, data
 end
 
@@ -155,7 +157,7 @@ local function check_message(op, a, required)
   local ok, msg, err = check.text(op, a, "message", { required = required })
   if not ok or a.message == nil then return ok, msg, err end
   local n, lmsg = text.twitter_length(a.message)
-  if not n then return check.fail(op, "message", "%s", (lmsg:gsub("^[%w%._]+: ", ""))) end
+  if not n then return check.fail(op, "message", "%s", (tostring(lmsg):gsub("^[%w%._]+: ", ""))) end
   if n > M.max_text then
     return check.fail(op, "message", "message is %d weighted characters, the limit is %d", n, M.max_text)
   end
@@ -188,221 +190,78 @@ local function check_attachments(op, a)
   return true
 end
 
-local function check_flag(op, a, field)
-  if a[field] ~= nil and type(a[field]) ~= "boolean" then
-    return check.fail(op, field, "%s must be a boolean", field)
-  end
-  return true
-end
-
-local function check_chunk(op, a)
-  local v = a.chunk_size
-  if v ~= nil and (type(v) ~= "number" or v % 1 ~= 0 or v < 1 or v > M.chunk_size) then
-    return check.fail(op, "chunk_size", "chunk_size must be an integer in 1..%d", M.chunk_size)
-  end
-  return true
-end
-
--- open, check, and (for a URL: X cannot ingest URLs) download a media argument
-local function open_media(h, op, field, value, limits)
-  if value == nil then return check.fail(op, field, "%s is required", field) end
-  local m, msg, err = media.open(op, field, value)
-  if not m then return nil, msg, err end
-  local ok
-  ok, msg, err = media.check(op, field, m, limits)
-  if not ok then return nil, msg, err end
-  if m.source == "url" then
-    local url = m.url
-    m, msg, err = media.fetch(h.client, op, field, m, limits.max_size)
-    if not m then return nil, msg, err end
-    m.origin = url
-    ok, msg, err = media.check(op, field, m, limits)
-    if not ok then media.release(m); return nil, msg, err end
-  end
-  return m
-end
-
 ------------------------------------------------------------------------ operations
 
--- POST /2/tweets; the normalised "post" result
-local function create_post(h, op, message, media_ids, reply_to)
-  local body = { text = message }
+-- POST /2/tweets with the arguments' extra parameters; the normalised "post" result
+local function create_post(h, op, a, media_ids, reply_to)
+  local body = { text = a.message }
   if media_ids and #media_ids > 0 then body.media = { media_ids = media_ids } end
   if reply_to then body.reply = { in_reply_to_tweet_id = reply_to } end
-  local res, msg, err = h:call { operation = op, method = "POST", url = api(h, "/tweets"), json = body,
-    idempotent = false }
+  local b, msg, err = Handle.merge_extra(op, a, body)
+  if not b then return nil, msg, err end
+  local url
+  url, msg, err = h:api(op, "/tweets")
+  if not url then return nil, msg, err end
+  local res
+  res, msg, err = h:call { operation = op, method = "POST", url = url, json = b, idempotent = false }
   if not res then return nil, msg, err end
   local id
-  id, msg, err = data_id(op, res)
+  id, msg, err = h:data_id(op, res)
   if not id then return nil, msg, err end
   return pipeline.result(M.name, "post", id, M.status_url .. id, res.json)
 end
 
 --- Publish a post: text (weighted length ≤ 280) and/or up to 4 media ids, optionally as a
--- reply. Result: object "post", post_id = the post id, post_location its x.com URL.
--- syntax: res, msg, err = tw:post{message=, attachments={media_id, ...}, reply_to=post_id}
-function M.post(h, args)
-  local op = "twitter.post"
-  local a = copy(args)
-  local ok, msg, err = check.all(op, a, {
-    { check_attachments }, { check_digits, "reply_to" },
-  })
+-- reply; extra = {reply_settings=, poll=, ...} adds POST /2/tweets body fields. Result:
+-- object "post", post_id = the post id, post_location its x.com URL.
+-- syntax: res, msg, err = tw:post{message=, attachments={media_id, ...}, reply_to=post_id, extra=}
+Handle.operation(M, "post", { "message", "attachments", "reply_to" }, function(h, a, op)
+  local ok, msg, err = check.all(op, a, { { check_attachments }, { check_digits, "reply_to" } })
   if not ok then return nil, msg, err end
   ok, msg, err = check_message(op, a, a.attachments == nil or #a.attachments == 0)
   if not ok then return nil, msg, err end
-  return create_post(h, op, a.message, a.attachments, a.reply_to)
-end
+  return create_post(h, op, a, a.attachments, a.reply_to)
+end)
 
--- POST /2/media/metadata: alt text of a media
-local function set_alt_text(h, op, id, description)
-  return h:call { operation = op, method = "POST", url = api(h, "/media/metadata"), idempotent = true,
-    json = { id = id, metadata = { alt_text = { text = description } } } }
+-- the media result, or the post of it when a message is given
+local function posted(h, op, a, object, id, raw)
+  if a.message then
+    local post, msg, err = create_post(h, op, a, { id })
+    if not post then return nil, msg, err end
+    post.media_id = id
+    return post
+  end
+  local r = pipeline.result(M.name, object, id, nil, raw)
+  r.media_id = id
+  return r
 end
 
 --- Upload a picture (one-shot v2 upload), with alt text from `description`; with `message`
 -- the picture is also posted and the result is that post (object "post", media_id = the
 -- picture), else object "picture" with post_id = the media id (attach it within 24 h).
--- syntax: res, msg, err = tw:picture{picture=, description=, message=}
-function M.picture(h, args)
-  local op = "twitter.picture"
-  local a = copy(args)
+-- syntax: res, msg, err = tw:picture{picture=, description=, message=, extra=}
+Handle.operation(M, "picture", { "picture", "description", "message" }, function(h, a, op)
   local ok, msg, err = check.all(op, a, { { check.text, "description", { max = M.max_alt_text } } })
   if not ok then return nil, msg, err end
   ok, msg, err = check_message(op, a, false)
   if not ok then return nil, msg, err end
   local m
-  m, msg, err = open_media(h, op, "picture", a.picture, M.image_limits)
+  m, msg, err = media.prepare(h.client, op, "picture", a.picture, M.image_limits, { download = true })
   if not m then return nil, msg, err end
-  local res
-  res, msg, err = h:call { operation = op, method = "POST", url = api(h, "/media/upload"), idempotent = false,
-    multipart = {
-      { name = "media_category", data = "tweet_image" },
-      { name = "media_type", data = m.content_type },
-      media.part("media", m),
-    } }
+  local up
+  up, msg, err = upload.picture(h, op, m, a.description)
   media.release(m)
-  if not res then return nil, msg, err end
-  local id
-  id, msg, err = data_id(op, res)
-  if not id then return nil, msg, err end
-  if a.description and a.description:find("%S") then
-    local mres
-    mres, msg, err = set_alt_text(h, op, id, a.description)
-    if not mres then return nil, msg, err end
-  end
-  if a.message then
-    local post
-    post, msg, err = create_post(h, op, a.message, { id })
-    if not post then return nil, msg, err end
-    post.media_id = id
-    return post
-  end
-  local r = pipeline.result(M.name, "picture", id, nil, res.json)
-  r.media_id = id
-  return r
-end
-
--- INITIALIZE (unless resuming), APPEND every segment from the resume point, FINALIZE.
--- Returns the media id and the finalize reply's data (processing_info).
-local function chunked_upload(h, op, m, chunk, restarted)
-  -- a downloaded URL is keyed by its URL, not by the temporary file
-  local key = upload.key(op, m.origin and { url = m.origin, size = m.size } or m, tostring(chunk))
-  local st = upload.state(h.client, key)
-  local s = st.data
-  if s.id and (type(s.id) ~= "string" or (tonumber(s.expires_at) or 0) <= os.time()) then
-    st:clear(); s = st.data
-  end
-  local resumed = s.id ~= nil
-  local res, msg, err
-  if not resumed then
-    res, msg, err = h:call { operation = op, method = "POST", url = api(h, "/media/upload/initialize"),
-      idempotent = false,
-      json = { media_type = m.content_type, total_bytes = m.size, media_category = "tweet_video" } }
-    if not res then return nil, msg, err end
-    local id, data, derr = data_id(op, res)
-    if not id then return nil, data, derr end
-    st.data = { id = id, next = 0, expires_at = os.time() + (tonumber(data.expires_after_secs) or 86400) }
-    s = st.data
-    st:save()
-  end
-  if not s.finalized then
-    local from = tonumber(s.next) or 0
-    for offset, length, i in upload.chunks(m.size, chunk, from * chunk) do
-      local seg = from + i
-      -- segments are idempotent: the client re-sends one after a dropped connection or a
-      -- 429/503 with Retry-After; nothing before it is sent again
-      res, msg, err = h:call { operation = op, method = "POST", idempotent = true,
-        url = api(h, "/media/upload/" .. s.id .. "/append"),
-        multipart = { { name = "segment_index", data = tostring(seg) }, media.part("media", m, offset, length) } }
-      if not res then
-        local gone = err.kind == "not_found" or err.kind == "invalid_argument"
-        if resumed and not restarted and seg == from and gone then
-          st:clear()                       -- the saved session is gone: start over, once
-          return chunked_upload(h, op, m, chunk, true)
-        end
-        return nil, msg, err
-      end
-      s.next = seg + 1
-      st:save()
-    end
-    res, msg, err = h:call { operation = op, method = "POST", idempotent = true,
-      url = api(h, "/media/upload/" .. s.id .. "/finalize") }
-    if not res then
-      if err.kind == "invalid_argument" or err.kind == "not_found" then st:clear() end
-      return nil, msg, err
-    end
-    local id, data, derr = data_id(op, res)
-    if not id then return nil, data, derr end
-    if id ~= s.id then return bad_reply(op, res, "the uploaded media id") end
-    s.finalized = true
-    st:save()
-    return s.id, data, st, res
-  end
-  return s.id, { id = s.id, processing_info = { state = "pending", check_after_secs = 0 } }, st, nil
-end
-
--- STATUS polling until succeeded/failed, honouring check_after_secs, bounded by the
--- client's timeout. Returns the final state ("succeeded", or the pending one when wait
--- is false) and the last reply.
-local function await_processing(h, op, id, data, res, wait)
-  local client = h.client
-  local info = type(data.processing_info) == "table" and data.processing_info or nil
-  local deadline = client:now() + (client.timeout or 60)
-  local polls = 0
-  while info and (info.state == "pending" or info.state == "in_progress") do
-    if not wait then return info.state, res end
-    local delay = tonumber(info.check_after_secs) or 1
-    if delay < 0 then delay = 0 end
-    polls = polls + 1
-    if client:now() + delay > deadline or polls > M.max_polls then
-      return errors.fail { kind = "timeout", provider = M.name, operation = op,
-        detail = ("media %s still %s after %d status checks"):format(id, info.state, polls - 1) }
-    end
-    upload.sleep(client, delay)
-    local msg, err
-    res, msg, err = h:call { operation = op, method = "GET", url = api(h, "/media/upload"), idempotent = true,
-      query = { { "media_id", id }, { "command", "STATUS" } } }
-    if not res then return nil, msg, err end
-    local rdata = type(res.json) == "table" and res.json.data
-    if type(rdata) ~= "table" then return bad_reply(op, res, "data") end
-    info = type(rdata.processing_info) == "table" and rdata.processing_info or nil
-  end
-  if info and info.state == "failed" then return refuse(h, op, res) end
-  if info and info.state ~= "succeeded" then
-    return errors.fail { kind = "decode", provider = M.name, operation = op, status = res and res.status,
-      detail = "unknown processing state " .. tostring(info.state) }
-  end
-  return "succeeded", res
-end
+  if not up then return nil, msg, err end
+  return posted(h, op, a, "picture", up.id, up.raw)
+end)
 
 --- Upload a video (chunked v2 upload: initialize, append segments, finalize, STATUS polling)
 -- and, with `message`, post it. wait = false returns right after finalize (object "video",
 -- post_id = the media id, state = the processing state) and cannot be combined with message.
--- syntax: res, msg, err = tw:video{video=, message=, wait=true, chunk_size=}
-function M.video(h, args)
-  local op = "twitter.video"
-  local a = copy(args)
-  local ok, msg, err = check.all(op, a, { { check_flag, "wait" }, { check_chunk } })
+-- syntax: res, msg, err = tw:video{video=, message=, wait=true, chunk_size=, extra=}
+Handle.operation(M, "video", { "video", "message", "wait", "chunk_size" }, function(h, a, op)
+  local ok, msg, err = check.all(op, a, { { check.boolean, "wait" },
+    { check.integer, "chunk_size", { min = 1, max = upload.chunk_size } } })
   if not ok then return nil, msg, err end
   ok, msg, err = check_message(op, a, false)
   if not ok then return nil, msg, err end
@@ -411,29 +270,16 @@ function M.video(h, args)
     return check.fail(op, "wait", "a post needs the processed video: wait = false cannot go with message")
   end
   local m
-  m, msg, err = open_media(h, op, "video", a.video, M.video_limits)
+  m, msg, err = media.prepare(h.client, op, "video", a.video, M.video_limits, { download = true, nonempty = true })
   if not m then return nil, msg, err end
-  if (m.size or 0) == 0 then media.release(m); return check.fail(op, "video", "video is empty") end
-  local id, data, st, fres = chunked_upload(h, op, m, a.chunk_size or M.chunk_size)
+  local up
+  up, msg, err = upload.video(h, op, m, { chunk_size = a.chunk_size, wait = wait })
   media.release(m)
-  if not id then return nil, data, st end
-  local state, res
-  state, res, err = await_processing(h, op, id, data, fres, wait)
-  if not state then
-    if err.kind ~= "timeout" then st:clear() end     -- a timeout may be resumed: keep the session
-    return nil, res, err
-  end
-  if state == "succeeded" then st:clear() end
-  if a.message then
-    local post
-    post, msg, err = create_post(h, op, a.message, { id })
-    if not post then return nil, msg, err end
-    post.media_id = id
-    return post
-  end
-  local r = pipeline.result(M.name, "video", id, nil, (res or fres) and (res or fres).json or data)
-  r.media_id, r.state = id, state
+  if not up then return nil, msg, err end
+  if a.message then return posted(h, op, a, "video", up.id, up.raw) end
+  local r = pipeline.result(M.name, "video", up.id, nil, up.raw)
+  r.media_id, r.state = up.id, up.state
   return r
-end
+end)
 
 return M
