@@ -28,9 +28,12 @@ unit: deps
 demo: build
 	@$(LUA) examples/demo.lua
 
+## luacheck (Lua, 120 columns), cppcheck, and C lines within 100 columns (.editorconfig)
 lint:
 	@luacheck -q lua spec bench examples sandbox
 	@cppcheck -q --enable=warning --error-exitcode=1 --inline-suppr -I src src
+	@awk 'length > 100 { print FILENAME ":" FNR ": line longer than 100 columns"; bad = 1 } END { exit bad }' \
+	  src/*.c src/*.h fuzz/*.c spec/c/*.c
 
 sanitize: deps
 	@bash .ci/sanitize.sh

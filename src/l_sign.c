@@ -146,7 +146,8 @@ static int l_random(lua_State *L) {
   lua_Number n = lua_tonumber(L, 1);
   luaL_Buffer b;
   size_t left;
-  luaL_argcheck(L, lua_type(L, 1) == LUA_TNUMBER && n >= 0 && n <= RANDOM_MAX && n == (lua_Number)(size_t)n,
+  luaL_argcheck(L, lua_type(L, 1) == LUA_TNUMBER && n >= 0 && n <= RANDOM_MAX
+                   && n == (lua_Number)(size_t)n,
                 1, "expected an integer from 0 to 1048576");
   left = (size_t)n;
   luaL_buffinit(L, &b);

@@ -238,7 +238,7 @@ describe("linkedin.map_error", function()
     { res(500, { message = "Internal Server Error", status = 500 }), "server" },
     { res(503, nil), "server" },
     { res(504, nil), "server" },
-    { res(400, { message = "Unpermitted fields present" }), nil },
+    { res(400, { message = "Unpermitted fields present" }), "provider" },
   }
   for i, row in ipairs(rows) do
     it(("row %d: HTTP %d → %s"):format(i, row[1].status, tostring(row[2])), function()

@@ -257,7 +257,7 @@ describe("pinterest.map_error", function()
     { res(503, nil), "server" },
     { res(403, nil, {}, "<Error><Code>SignatureDoesNotMatch</Code><Message>no</Message></Error>"), "permission",
       "SignatureDoesNotMatch" },
-    { res(418, { code = 9, message = "teapot" }), nil, 9 },
+    { res(418, { code = 9, message = "teapot" }), "provider", 9 },
   }
   for i, row in ipairs(rows) do
     it(("row %d: HTTP %d → %s"):format(i, row[1].status, tostring(row[2])), function()
@@ -270,10 +270,13 @@ describe("pinterest.map_error", function()
   end
 
   it("takes Retry-After on 429 (res.retry_after: seconds or an HTTP date, computed by the client)", function()
-    local r = res(429, { code = 8, message = "x" }, { ["retry-after"] = "17" })
-    r.retry_after = 17
-    assert.are.equal(17, pinterest.map_error(r).retry_after)
-    assert.is_nil(pinterest.map_error(res(429, { code = 8, message = "x" })).retry_after)
+    local seconds = handle { { status = 429, body = { code = 8, message = "x" },
+      headers = { ["content-type"] = "application/json", ["retry-after"] = "17" } } }
+    local _, _, e17 = seconds:board { name = "b" }
+    assert.are.equal(17, e17.retry_after)
+    local none = handle { { status = 429, body = { code = 8, message = "x" } } }
+    local _, _, enone = none:board { name = "b" }
+    assert.is_nil(enone.retry_after)
     local date = os.date("!%a, %d %b %Y %H:%M:%S GMT", os.time() + 120)
     local pin = handle { { status = 429, body = { code = 8, message = "Rate limited" },
       headers = { ["content-type"] = "application/json", ["retry-after"] = date } } }

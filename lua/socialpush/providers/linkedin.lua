@@ -129,16 +129,8 @@ function M.map_error(res, spec)
   elseif status == 426 or code == "NONEXISTENT_VERSION" or code == "VERSION_MISSING" then
     out.kind = "unsupported"
   elseif status == 429 then
-    out.kind = "rate_limited"
     out.retry_after = res.retry_after or time.until_midnight_utc()
-  elseif status >= 500 then
-    out.kind = "server"
-  elseif status == 403 then
-    out.kind = "permission"
-  elseif status == 404 then
-    out.kind = "not_found"
   elseif status == 422 then
-    out.kind = "invalid_argument"
     local ptr = detail and detail:match("::%s*(/[%w_/]+)")
     if ptr then
       local field = FIELDS[ptr] or ptr:match("^/([%w_]+)")
@@ -146,6 +138,7 @@ function M.map_error(res, spec)
       out.field = field
     end
   end
+  out.kind = out.kind or pipeline.status_kind(status)
   return out
 end
 

@@ -54,6 +54,9 @@ local function field_of(msg, spec)
   return FIELDS[top]
 end
 
+-- statuses whose kind differs from pipeline.status_kind's
+local STATUS_KIND = { [400] = "invalid_argument", [409] = "duplicate" }
+
 --- Map a refused Pinterest response ({code, message}; an S3 upload's XML <Error>) to an
 -- error description.
 -- syntax: t = pinterest.map_error(res, spec)   -- {kind=, code=, detail=, field=, retry_after=}
@@ -67,26 +70,9 @@ function M.map_error(res, spec)
     code = res.body:match("<Code>(.-)</Code>")          -- S3 (media upload)
     detail = res.body:match("<Message>(.-)</Message>")
   end
-  local out = { code = code, detail = detail, request_id = headers["x-request-id"] or headers["x-amz-request-id"] }
-  if status == 401 then
-    out.kind = "auth"
-  elseif status == 403 then
-    out.kind = "permission"
-  elseif status == 404 then
-    out.kind = "not_found"
-  elseif status == 409 then
-    out.kind = "duplicate"
-  elseif status == 413 then
-    out.kind = "too_large"
-  elseif status == 429 then
-    out.kind = "rate_limited"
-    out.retry_after = res.retry_after
-  elseif status >= 500 then
-    out.kind = "server"
-  elseif status == 400 then
-    out.kind = "invalid_argument"
-    out.field = field_of(detail, spec)
-  end
+  local out = { code = code, detail = detail, request_id = headers["x-request-id"] or headers["x-amz-request-id"],
+    kind = STATUS_KIND[status] or pipeline.status_kind(status) }
+  if status == 400 then out.field = field_of(detail, spec) end
   return out
 end
 
