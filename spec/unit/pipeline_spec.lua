@@ -161,6 +161,23 @@ describe("socialpush.pipeline.check", function()
     assert.is_nil(check.text("op", { m = "\255" }, "m", {}))
   end)
 
+  it("validates UTF-8 as strictly as the JSON encoder: surrogates, overlongs, > U+10FFFF", function()
+    for _, bad in ipairs { "\237\160\128", "a\192\175", "\224\128\175", "\244\144\128\128", "\255" } do
+      local ok, msg, err = check.text("op", { m = bad }, "m", {})
+      assert.is_nil(ok, msg)
+      assert.are.equal("m", err.field)
+      assert.is_nil(json.encode(bad))          -- the encoder refuses the same texts
+    end
+    assert.is_true(check.text("op", { m = "\240\159\152\128 é" }, "m", {}))
+    assert.are.equal(3, check.utf8_len("\240\159\152\128 é"))
+    local twitter = require "socialpush.providers.twitter"
+    local c = stub_client {}
+    local _, _, err = twitter.new(c, { bearer_token = "b-123456" }):post { message = "a\237\160\128" }
+    assert.are.equal("invalid_argument", err.kind)
+    assert.are.equal("message", err.field)
+    assert.are.equal(0, #c.sent)
+  end)
+
   it("refuses ids that could escape a URL path", function()
     for _, bad in ipairs { "a/b", "..", "a b", "", "x?y", "1%2F", "a\nb" } do
       local ok, _, err = check.id("op", { id = bad }, "id")
