@@ -373,6 +373,7 @@ static int oauth_fail(lua_State *L, int rc) {
   case SP_SIGN_EMETHOD: field = "method"; break;
   case SP_SIGN_EREALM: field = "realm"; break;
   case SP_SIGN_ETOOBIG: kind = "too_large"; break;
+  case SP_SIGN_EPROTO: field = "params"; break;
   default: return luaL_error(L, "oauth1: %s", sp_sign_strerror(rc));
   }
   lsp_fail(L, kind, "oauth1: %s", sp_sign_strerror(rc));
@@ -413,6 +414,8 @@ static int oauth1(lua_State *L, int header_only) {
   if (lua_istable(L, 2)) {
     sp_kv *kv;
     r.nparams = collect_params(L, 1, 2, local, &kv);
+    rc = sp_oauth1_take_protocol(&r, kv, &r.nparams);   /* oauth_* in params: never twice */
+    if (rc != SP_SIGN_OK) return oauth_fail(L, rc);
     r.params = kv;
   }
   need = sp_oauth1_worksize(&r);

@@ -71,8 +71,52 @@ const char *sp_sign_strerror(int code) {
   case SP_SIGN_ESPACE: return "internal error: work area too small";
   case SP_SIGN_ECRYPTO: return "OpenSSL failure";
   case SP_SIGN_EINPUT: return "malformed input";
+  case SP_SIGN_EPROTO:
+    return "params hold oauth_signature, or an oauth_consumer_key, oauth_token or "
+           "oauth_signature_method that contradicts the request";
   default: return "unknown error";
   }
+}
+
+static int str_is(sp_str s, const char *lit) {
+  size_t n = strlen(lit);
+  return s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+static int str_eq(sp_str a, sp_str b) {
+  return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+int sp_oauth1_take_protocol(sp_oauth1_req *r, sp_kv *params, size_t *n) {
+  static const char *const methods[] = {"HMAC-SHA1", "HMAC-SHA256", "PLAINTEXT"};
+  size_t i, kept = 0;
+  /* check first, so that a refusal leaves r and params as they were */
+  for (i = 0; i < *n; i++) {
+    sp_str k = params[i].k, v = params[i].v;
+    if (str_is(k, "oauth_signature")) return SP_SIGN_EPROTO;
+    if (str_is(k, "oauth_consumer_key") && !str_eq(v, r->consumer_key)) return SP_SIGN_EPROTO;
+    if (str_is(k, "oauth_token") && (r->token.p == NULL || !str_eq(v, r->token)))
+      return SP_SIGN_EPROTO;
+    if (str_is(k, "oauth_signature_method")) {
+      int m, found = -1;
+      for (m = 0; m < 3; m++)
+        if (str_is(v, methods[m])) found = m;
+      if (found < 0 || found != r->signature_method) return SP_SIGN_EPROTO;
+    }
+  }
+  for (i = 0; i < *n; i++) {
+    sp_str k = params[i].k, v = params[i].v;
+    if (str_is(k, "oauth_nonce")) r->nonce = v;
+    else if (str_is(k, "oauth_timestamp")) r->timestamp = v;
+    else if (str_is(k, "oauth_version")) r->version = v;
+    else if (str_is(k, "oauth_callback")) r->callback = v;
+    else if (str_is(k, "oauth_verifier")) r->verifier = v;
+    else if (!str_is(k, "oauth_consumer_key") && !str_is(k, "oauth_token")
+             && !str_is(k, "oauth_signature_method"))
+      params[kept++] = params[i];           /* an ordinary parameter */
+  }
+  *n = kept;
+  return SP_SIGN_OK;
 }
 
 /* ---------------------------------------------------------------------- */

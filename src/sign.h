@@ -39,7 +39,8 @@ enum {
   SP_SIGN_ETOOBIG = -7,   /* inputs over SP_OAUTH1_MAX_INPUT */
   SP_SIGN_ESPACE = -8,    /* work area too small (caller bug) */
   SP_SIGN_ECRYPTO = -9,   /* OpenSSL failed */
-  SP_SIGN_EINPUT = -10    /* malformed input (decoders) */
+  SP_SIGN_EINPUT = -10,   /* malformed input (decoders) */
+  SP_SIGN_EPROTO = -11    /* params hold oauth_signature or a contradicting oauth_* */
 };
 
 /* a short static description of a result code; never holds input data */
@@ -118,6 +119,17 @@ typedef struct {
   sp_str base_string;  /* the signature base string (RFC 5849 §3.4.1) */
   sp_str nonce, timestamp;
 } sp_oauth1_res;
+
+/*
+** Protocol parameters given among params[0..*n) (oauth_nonce, oauth_timestamp,
+** oauth_version, oauth_callback, oauth_verifier, oauth_signature_method,
+** oauth_consumer_key, oauth_token) replace what r would compute: they are moved
+** into r (values point into params) and removed from params, so that none is
+** signed twice. An oauth_consumer_key or oauth_token other than r's, an unknown
+** signature method, or an oauth_signature gives SP_SIGN_EPROTO (params then
+** unchanged). Other names stay ordinary parameters.
+*/
+int sp_oauth1_take_protocol(sp_oauth1_req *r, sp_kv *params, size_t *n);
 
 /* An upper bound of the work area sp_oauth1_sign needs for r, or 0 when the
 ** inputs exceed SP_OAUTH1_MAX_INPUT. Cheap: it scans only the url. */

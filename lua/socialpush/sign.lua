@@ -16,6 +16,12 @@
 --   token=, token_secret=, nonce=, timestamp=, realm=, version=, callback=, verifier=,
 --   signature_method=}   r = {header=, signature=, base_string=, nonce=, timestamp=}
 -- syntax: header, msg, err = sign.oauth1_header{...}   the same, only r.header (cheaper)
+--   oauth_version=1.0 is added unless version = false (what X sends); nonce and timestamp
+--   are generated unless given. A protocol parameter given in params (oauth_version,
+--   oauth_nonce, oauth_timestamp, oauth_callback, oauth_verifier, and oauth_consumer_key /
+--   oauth_token / oauth_signature_method equal to the request's) replaces the computed one,
+--   so nothing is signed twice; an oauth_signature, or one that contradicts the request, is
+--   refused (invalid_argument, field "params").
 -- syntax: hex = sign.legacy_sig(params, secret)
 local core = require("socialpush.core").sign
 

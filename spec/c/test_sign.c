@@ -205,6 +205,42 @@ static void test_x_example(void) {
   sp_buf_free(&b);
 }
 
+/* protocol parameters among params replace the computed ones, never signed twice */
+static void test_take_protocol(void) {
+  static const char *const url =
+    "https://api.x.com/1.1/statuses/update.json?include_entities=true";
+  sp_buf b;
+  sp_kv status, kv[4];
+  sp_oauth1_req r = x_request(url, &status);
+  sp_oauth1_res res;
+  size_t n = 4;
+  sp_buf_init(&b);
+  kv[0] = status;
+  kv[1].k = S("oauth_version"); kv[1].v = S("1.0");
+  kv[2].k = S("oauth_nonce"); kv[2].v = r.nonce;
+  kv[3].k = S("oauth_consumer_key"); kv[3].v = r.consumer_key;
+  r.nonce.p = NULL;
+  r.nonce.n = 0;
+  r.version.p = NULL;
+  r.version.n = 0;
+  CHECK(sp_oauth1_take_protocol(&r, kv, &n) == SP_SIGN_OK);
+  CHECK(n == 1 && eq(kv[0].k, "status"));
+  CHECK(eq(r.version, "1.0") && eq(r.nonce, "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg"));
+  r.params = kv;
+  r.nparams = n;
+  CHECK(sp_oauth1_sign_buf(&r, &b, &res) == SP_SIGN_OK);
+  CHECK(eq(res.signature, "Ls93hJiZbQ3akF3HF3x1Bz8/zU4="));
+  /* refusals leave params as they were */
+  kv[1].k = S("oauth_signature"); kv[1].v = S("x");
+  n = 2;
+  CHECK(sp_oauth1_take_protocol(&r, kv, &n) == SP_SIGN_EPROTO && n == 2);
+  kv[1].k = S("oauth_token"); kv[1].v = S("someone-else");
+  CHECK(sp_oauth1_take_protocol(&r, kv, &n) == SP_SIGN_EPROTO && n == 2);
+  kv[1].k = S("oauth_signature_method"); kv[1].v = S("PLAINTEXT");
+  CHECK(sp_oauth1_take_protocol(&r, kv, &n) == SP_SIGN_EPROTO && n == 2);
+  sp_buf_free(&b);
+}
+
 static void test_rfc5849(void) {
   sp_oauth1_req r;
   sp_oauth1_res res;
@@ -346,6 +382,7 @@ int main(void) {
   test_base64();
   test_hmac();
   test_x_example();
+  test_take_protocol();
   test_rfc5849();
   test_legacy();
   test_threads();

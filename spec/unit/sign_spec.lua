@@ -125,6 +125,34 @@ describe("socialpush.sign", function()
       end)
     end
 
+    it("signs protocol parameters given in params once: they replace the computed ones", function()
+      -- the X documentation's example request, with every oauth_* value among the parameters
+      local params = { status = X.params.status, oauth_version = "1.0", oauth_nonce = X.nonce,
+        oauth_timestamp = X.timestamp, oauth_signature_method = "HMAC-SHA1",
+        oauth_consumer_key = X.consumer_key, oauth_token = X.token }
+      local r = assert(sign.oauth1(merge(X, { url = X_HOSTS[1].url, params = params, nonce = false,
+        timestamp = false })))
+      assert.are.equal(X_BASE, r.base_string)
+      assert.are.equal(X_HOSTS[1].sig, r.signature)
+      local _, n = r.base_string:gsub("oauth_version", "")
+      assert.are.equal(1, n)
+      -- as a pair list too, and the cheaper header call agrees
+      local list = { { "status", X.params.status }, { "oauth_version", "1.0" }, { "oauth_nonce", X.nonce },
+        { "oauth_timestamp", X.timestamp } }
+      assert.are.equal(r.header, sign.oauth1_header(merge(X, { url = X_HOSTS[1].url, params = list,
+        nonce = false, timestamp = false })))
+    end)
+
+    it("refuses an oauth_signature or a contradicting oauth_* in params", function()
+      for _, bad in ipairs { { oauth_signature = "x" }, { oauth_consumer_key = "other" },
+          { oauth_token = "other" }, { oauth_signature_method = "PLAINTEXT" } } do
+        local r, msg, err = sign.oauth1(merge(X, { url = X_HOSTS[1].url, params = bad }))
+        assert.is_nil(r)
+        assert.are.equal("invalid_argument", err.kind, msg)
+        assert.are.equal("params", err.field)
+      end
+    end)
+
     it("resource request with oauth_version=1.0 (derived value)", function()
       local r = assert(sign.oauth1(merge(merge(RFC, RFC_REQUESTS[3].req), { version = "1.0" })))
       assert.are.equal("1IAE9RzK+DqSqVTdQ/0zWANXVzs=", r.signature)
