@@ -432,8 +432,8 @@ local function find_posts(server, req)
     links[#links + 1] = { type = "application/json", rel = rel, href = "/rest/posts?author=" .. restli_encode(author)
       .. "&count=" .. count .. "&q=author&sortBy=" .. sort .. "&start=" .. at }
   end
-  if start > 0 then link("prev", math.max(0, start - count)) end
-  if start + count < #all then link("next", start + count) end
+  if start > 0 and count > 0 then link("prev", math.max(0, start - count)) end
+  if count > 0 and start + count < #all then link("next", start + count) end
   return server.json(200, { paging = { start = start, count = count, links = links, total = #all },
     elements = elements })
 end
