@@ -355,7 +355,8 @@ function M.register(server)
     }
     state.set("yt:video:" .. id, { resource = resource, bytes = s.total, sha256 = sha,
       content_type = s.content_type, session = s.id, channel = s.channel or fixture.channel_id,
-      uploaded_at = ngx.now(), polls = 0, duplicate_of = duplicate_upload(s.channel or fixture.channel_id, sha) })
+      uploaded_at = ngx.now(), seq = state.incr("yt:video_seq"), polls = 0,
+      duplicate_of = duplicate_upload(s.channel or fixture.channel_id, sha) })
     state.incr("yt:uploads", 1)
     s.received, s.video = s.total, id
     state.set("yt:session:" .. s.id, s)
@@ -864,10 +865,7 @@ function M.register(server)
         vids[#vids + 1] = v
       end
     end
-    table.sort(vids, function(x, y)
-      if x.uploaded_at ~= y.uploaded_at then return x.uploaded_at > y.uploaded_at end
-      return x.resource.id > y.resource.id
-    end)
+    table.sort(vids, function(x, y) return (x.seq or 0) > (y.seq or 0) end)   -- upload order, newest first
     local pl = uploads_of(channel)
     local out = {}
     for i, v in ipairs(vids) do
