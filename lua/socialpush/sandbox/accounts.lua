@@ -6,6 +6,8 @@
 -- `expired` holds a second variant per provider with the same shape whose
 -- credentials the sandbox knows but refuses (revoked tokens with the same app
 -- secret / consumer key; for OneAll a wrong private key), for refusal tests.
+-- `other` holds a second valid account per provider (another Page, X user, member,
+-- pinner, channel): the owner of "someone else's" objects in read and delete refusals.
 -- The twitter consumer key/secret and token/secret are the public example
 -- values of X's "Creating a signature" documentation, so the documented
 -- signature vectors apply to them. `media` holds the URLs of the media host.
@@ -68,6 +70,38 @@ M.oneall = {
     linkedin = "1d2f3a4b-0003-4c5d-8e6f-7a8b9c0d1e03",
     pinterest = "1d2f3a4b-0004-4c5d-8e6f-7a8b9c0d1e04",
     youtube = "1d2f3a4b-0005-4c5d-8e6f-7a8b9c0d1e05",
+  },
+}
+
+--- a second valid account per provider (another Page, X user, member, pinner, channel):
+-- the owner of "someone else's" objects, for refusals of reading or deleting them
+M.other = {
+  facebook = {
+    access_token = "EAASandboxOtherPageToken0socialpush000000000000000000003",
+    app_secret = "5b1a7d0c3e2f4a6b8c9d0e1f2a3b4c5d",
+    page_id = "104584925233999",
+    user_id = "100087654321003",
+  },
+  twitter = {
+    consumer_key = "xvz1evFS4wEEPTGEFPHBog",
+    consumer_secret = "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw",
+    token = "1448211906-OtherSandboxToken0socialpush00000000000003",
+    token_secret = "OtherSandboxTokenSecret0socialpush0000000003",
+    bearer_token = "AAAAAAAAAAAAAAAAAAAAASandboxBearer0socialpush0000000000OTHER03",
+    user_id = "1448211906",
+  },
+  linkedin = {
+    access_token = "AQVSandboxLinkedInToken0socialpush0000000000000OTHER03",
+    author = "urn:li:person:SbxOth3r03",
+  },
+  pinterest = {
+    access_token = "pina_SandboxPinterestToken0socialpush000000000000OTHER03",
+    board_id = "549755885999",            -- the fixture's foreign_board_id: this user's board
+    username = "another_pinner",
+  },
+  youtube = {
+    access_token = "ya29.SandboxGoogleToken0socialpush000000000000000OTHER03",
+    channel_id = "UCSbx0socialpush00000003",
   },
 }
 

@@ -38,6 +38,7 @@ local function index_variant(set, variant)
 end
 
 index_variant(accounts, "valid")
+index_variant(accounts.other, "valid")
 index_variant(accounts.expired, "expired")
 
 --- RFC 3986 percent-encoding (unreserved kept, uppercase hex)

@@ -10,8 +10,13 @@
 -- x-fb-trace-id. Mode "today" (default) refuses the retired edges as today's Facebook
 -- does; mode "historic" serves them. Messages marked (sandbox) are not Facebook's exact text.
 --
--- Sandbox-only extra: GET /{id} of an object created here answers with what was stored,
--- including a "sandbox" block (video transfers with offsets, sizes and sha256).
+-- Reading back: GET /{id}?fields= (Graph shapes of posts, photos and videos), the Page edges
+-- /{page}/feed, /posts, /published_posts, /photos, /videos (newest first, limit, since/until,
+-- cursor paging) and DELETE /{id} → {"success":true}. The #506 duplicate refusal and its
+-- window are switches: GET/POST /_/facebook/config {"duplicate_check", "duplicate_window_secs"}.
+--
+-- Sandbox-only extra: GET /{id} without `fields` answers with what was stored, including a
+-- "sandbox" block (video transfers with offsets, sizes and sha256).
 local M = {}
 
 local DEFAULT_VERSION = "v25.0"
@@ -49,6 +54,12 @@ local function utf8_len(s)
   end
   return n
 end
+
+--- sandbox switches (GET/POST /_/facebook/config; /_/reset restores these)
+M.DEFAULTS = {
+  duplicate_check = true,        -- #506 on the same message to the same target again
+  duplicate_window_secs = 86400, -- [guess] how long a message counts as a duplicate (0: forever)
+}
 
 local function nonblank(s) return type(s) == "string" and s:find("%S") ~= nil end
 
@@ -190,6 +201,8 @@ function M.register(server)
   -- who a path id designates: "page", "me" (the user) or "group"; owner id
   local function target_of(id)
     if id == fba.page_id then return "page", fba.page_id end
+    local other = accounts.other and accounts.other.facebook          -- the second fixture Page
+    if other and id == other.page_id then return "page", other.page_id end
     if id == "me" or id == fba.user_id then return "me", fba.user_id end
     if id == fba.group_id then return "group", fba.group_id end
     return nil
@@ -220,6 +233,13 @@ function M.register(server)
   end
 
   local function store(obj) state.set("fb:object:" .. obj.id, obj) end
+
+  -- sandbox switches (POST /_/facebook/config); /_/reset restores M.DEFAULTS
+  local function config()
+    local c = state.get("fb:config") or {}
+    for k, v in pairs(M.DEFAULTS) do if c[k] == nil then c[k] = v end end
+    return c
+  end
 
   -------------------------------------------------------------------- feed
 
@@ -260,17 +280,22 @@ function M.register(server)
     if link ~= nil and media then
       return fail(ctx, 400, 100, "(#100) param link cannot be used together with attached_media (sandbox)")
     end
-    if nonblank(message) then
-      local key = "fb:dup:" .. ctx.owner .. ":" .. ngx.md5(message)
-      if state.get(key) then
+    local dup_key
+    local cfg = config()
+    if nonblank(message) and cfg.duplicate_check then
+      dup_key = "fb:dup:" .. ctx.owner .. ":" .. ngx.md5(message)
+      local earlier = state.get(dup_key)
+      local window = cfg.duplicate_window_secs
+      if type(earlier) == "table" and state.get("fb:object:" .. earlier.id)
+        and (window <= 0 or ngx.now() - earlier.at < window) then
         return fail(ctx, 400, 506, "(#506) Duplicate status message", { title = "Duplicate Status Update",
           user_msg = "This status update is identical to the last one you posted." })
       end
-      state.set(key, true)
     end
     local post_id = ctx.owner .. "_" .. new_id()
     store({ id = post_id, type = "post", from = ctx.owner, target = ctx.kind, message = message, link = link,
       attached_media = media, published = not falsy(p.published), created_time = ngx.time() })
+    if dup_key then state.set(dup_key, { id = post_id, at = ngx.now() }) end
     return reply(ctx, 200, { id = post_id })
   end
 
@@ -425,6 +450,123 @@ function M.register(server)
 
   ------------------------------------------------------------------ lookup
 
+  -- Graph's node types and the fields each accepts (facebook-business-sdk-codegen specs:
+  -- PagePost, Photo, AdVideo); fields the sandbox has no data for are accepted and omitted
+  local NODE = { post = "PagePost", photo = "Photo", video = "Video" }
+  local FIELDS = {
+    post = "actions admin_creator allowed_advertising_objectives application attachments backdated_time"
+      .. " call_to_action can_reply_privately child_attachments comments_mirroring_domain coordinates"
+      .. " created_time event expanded_height expanded_width feed_targeting from full_picture height icon id"
+      .. " instagram_eligibility is_app_share is_eligible_for_dark_post is_eligible_for_promotion is_expired"
+      .. " is_hidden is_inline_created is_instagram_eligible is_popular is_published is_spherical message"
+      .. " message_tags multi_share_end_card multi_share_optimized parent_id permalink_url picture place privacy"
+      .. " promotable_id promotion_status properties scheduled_publish_time shares status_type story"
+      .. " story_tags subscribed target targeting timeline_visibility updated_time via"
+      .. " video_buying_eligibility width",
+    photo = "album alt_text alt_text_custom backdated_time backdated_time_granularity can_backdate can_delete"
+      .. " can_tag created_time event from height icon id images link name name_tags page_story_id picture"
+      .. " place position source target updated_time webp_images width",
+    video = "ad_breaks admin_creator audio_isrc backdated_time backdated_time_granularity boost_eligibility_info"
+      .. " content_category content_tags copyright copyright_check_information copyright_monitoring_status"
+      .. " created_time custom_labels description embed_html embeddable event expiration format from icon id"
+      .. " is_crosspost_video is_crossposting_eligible is_episode is_instagram_eligible is_reference_only"
+      .. " length live_audience_count live_status music_video_copyright permalink_url picture place post_id"
+      .. " post_views premiere_living_room_status privacy published scheduled_publish_time source spherical"
+      .. " status title universal_video_id updated_time views",
+  }
+  for kind, list in pairs(FIELDS) do
+    local set = {}
+    for f in list:gmatch("%S+") do set[f] = true end
+    FIELDS[kind] = set
+  end
+  -- what a GET without `fields` answers in each edge ([guess]: Graph's usual defaults)
+  local DEFAULT_FIELDS = { post = { "created_time", "message", "id" }, photo = { "created_time", "name", "id" },
+    video = { "description", "updated_time", "id" } }
+
+  local function iso(t) return os.date("!%Y-%m-%dT%H:%M:%S+0000", t or 0) end
+
+  -- the Pages of the fixture accounts (owner id → name)
+  local function page_name(id)
+    if id == fba.page_id then return "socialpush sandbox page" end
+    local other = accounts.other and accounts.other.facebook
+    if other and id == other.page_id then return "another sandbox page" end
+    if id == fba.user_id then return "Sandbox User" end
+    if id == fba.group_id then return "Sandbox Group" end
+    return nil
+  end
+
+  -- the field names of a `fields` parameter (nested `from{name}` and `.limit(n)` ignored);
+  -- nil and the bad name when a field is unknown for the node kind
+  local function field_list(spec, kind)
+    local out, depth, cur = {}, 0, {}
+    for c in (spec .. ","):gmatch(".") do
+      if c == "{" or c == "(" then depth = depth + 1
+      elseif c == "}" or c == ")" then depth = depth - 1
+      elseif c == "," and depth == 0 then
+        local name = table.concat(cur):match("^%s*([%w_]+)")
+        cur = {}
+        if name then
+          if not FIELDS[kind][name] then return nil, name end
+          out[#out + 1] = name
+        end
+      elseif depth == 0 then cur[#cur + 1] = c end
+    end
+    return out
+  end
+
+  local function video_status(o)
+    return { video_status = "ready", processing_progress = 100,
+      uploading_phase = { status = "complete" }, processing_phase = { status = "complete" },
+      publishing_phase = { status = "complete", publish_status = o.published and "published" or "not_published" } }
+  end
+
+  -- one field of a stored object in Graph's shape (nil: no data, the field is omitted)
+  local function graph_field(o, f)
+    if f == "id" then return o.id end
+    if f == "created_time" or f == "updated_time" then return iso(o.created_time) end
+    if f == "from" then return { id = o.from, name = page_name(o.from) } end
+    if o.type == "post" then
+      if f == "message" then return o.message end
+      if f == "is_published" then return o.published ~= false end
+      if f == "permalink_url" then return "https://www.facebook.com/" .. o.id end
+      if f == "status_type" then
+        return o.photo_id and "added_photos" or o.link and "shared_story" or "mobile_status_update"
+      end
+      if f == "parent_id" then return nil end
+    elseif o.type == "photo" then
+      if f == "name" then return o.message end
+      if f == "link" then return "https://www.facebook.com/photo.php?fbid=" .. o.id end
+      if f == "page_story_id" then return o.post_id end
+      if f == "can_delete" then return true end
+    elseif o.type == "video" then
+      if f == "title" or f == "description" then return o[f] end
+      if f == "published" then return o.published ~= false end
+      if f == "status" then return video_status(o) end
+      if f == "permalink_url" then return "/" .. o.from .. "/videos/" .. o.id .. "/" end
+    end
+    return nil
+  end
+
+  local function render(o, names)
+    local out = {}
+    for _, f in ipairs(names) do out[f] = graph_field(o, f) end
+    return out
+  end
+
+  -- names of the `fields` parameter (or the defaults); nil after answering 400
+  local function fields_for(ctx, p, kind)
+    if p.fields == nil or p.fields == "" then return DEFAULT_FIELDS[kind] end
+    local names, bad = field_list(p.fields, kind)
+    if not names then
+      fail(ctx, 400, 100, "(#100) Tried accessing nonexisting field (" .. bad .. ") on node type ("
+        .. NODE[kind] .. ")")
+      return nil
+    end
+    return names
+  end
+
+  -- GET /{id}: with `fields`, Graph's shape; without, the stored record (sandbox view, the
+  -- superset the specs read: from as an id, sandbox transfer block) with created_time as Graph's
   local function object(req, version, id)
     local ctx, resp = begin(req, version)
     if not ctx then return resp end
@@ -432,7 +574,150 @@ function M.register(server)
     if not o then
       return fail(ctx, 400, 100, UNSUPPORTED:format("get", id), { subcode = 33, type = "GraphMethodException" })
     end
-    return reply(ctx, 200, o)
+    local p = params(req)
+    if p.fields == nil or p.fields == "" then
+      o.created_time = iso(o.created_time)
+      return reply(ctx, 200, o)
+    end
+    local names = fields_for(ctx, p, o.type)
+    if not names then return end
+    return reply(ctx, 200, render(o, names))
+  end
+
+  -- whether the token's account owns a stored object (its Page, or its user for /me posts)
+  local function owns(account, o)
+    return account and (o.from == account.page_id or (account.user_id and o.from == account.user_id)) or false
+  end
+
+  -- DELETE /{id} → {"success":true}; a photo takes its Page post along ([guess])
+  local function delete_object(req, version, id)
+    local ctx, resp = begin(req, version)
+    if not ctx then return resp end
+    local o = state.get("fb:object:" .. id)
+    if not o then
+      return fail(ctx, 400, 100, UNSUPPORTED:format("delete", id), { subcode = 33, type = "GraphMethodException" })
+    end
+    if not owns(ctx.account, o) then
+      return fail(ctx, 403, 200, "(#200) Permissions error")              -- [guess] the text
+    end
+    state.delete("fb:object:" .. id)
+    if o.type == "photo" and o.post_id then state.delete("fb:object:" .. o.post_id) end
+    if o.message then
+      local key = "fb:dup:" .. o.from .. ":" .. ngx.md5(o.message)
+      local d = state.get(key)
+      if type(d) == "table" and d.id == id then state.delete(key) end
+    end
+    return reply(ctx, 200, { success = true })
+  end
+
+  -- cursors: url-safe base64 of the object's sequence number (the digits after the last "_")
+  local function seq_of(o) return o.id:match("(%d+)$") end
+
+  local function cursor(o)
+    return (ngx.encode_base64("sbx:" .. seq_of(o)):gsub("%+", "-"):gsub("/", "_"):gsub("=", ""))
+  end
+
+  local function uncursor(s)
+    s = s:gsub("%-", "+"):gsub("_", "/")
+    s = s .. ("="):rep((4 - #s % 4) % 4)
+    local d = ngx.decode_base64(s)
+    return d and d:match("^sbx:(%d+)$")
+  end
+
+  -- a since/until value: a unix time, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[Z|+0000] in UTC
+  -- ([guess]: the other strtotime forms Graph takes are not emulated)
+  local function time_arg(v)
+    if v == nil then return nil end
+    if v:match("^%d+$") then return tonumber(v) end
+    local y, mo, d, rest = v:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$")
+    if not y then return nil end
+    local h, mi, sec = 0, 0, 0
+    if rest ~= "" then
+      h, mi, sec = rest:match("^T(%d%d):(%d%d):(%d%d)")
+      if not h then return nil end
+    end
+    y, mo = tonumber(y), tonumber(mo)
+    if mo <= 2 then y = y - 1 end
+    local era = math.floor(y / 400)
+    local yoe = y - era * 400
+    local doy = math.floor((153 * ((mo + 9) % 12) + 2) / 5) + tonumber(d) - 1
+    local days = era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+    return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
+  end
+
+  local EDGE_KIND = { feed = "post", posts = "post", published_posts = "post", photos = "photo", videos = "video" }
+  local LIMIT_MAX = 100
+
+  -- GET /{page}/{feed|posts|published_posts|photos|videos}: the Page's objects, newest first,
+  -- `limit` (25, at most 100) per page, cursors after/before and paging.next/previous
+  local function edge_list(edge_name)
+    local kind = EDGE_KIND[edge_name]
+    return function(req, version, id)
+      local ctx, resp = begin(req, version, id)
+      if not ctx then return resp end
+      local page = id == "me" and ctx.account and ctx.account.page_id or id
+      if not page_name(page) or page == fba.user_id or page == fba.group_id then
+        return fail(ctx, 400, 100, UNSUPPORTED:format("get", id), { subcode = 33, type = "GraphMethodException" })
+      end
+      if not ctx.account or ctx.account.page_id ~= page then         -- [guess] no Page Public Content Access
+        return fail(ctx, 403, 10, "(#10) This endpoint requires the 'pages_read_engagement' permission or the"
+          .. " 'Page Public Content Access' feature.")
+      end
+      local p = params(req)
+      local names = fields_for(ctx, p, kind)
+      if not names then return end
+      local limit = tonumber(p.limit or "25")
+      if not limit or limit < 1 then return fail(ctx, 400, 100, "(#100) param limit must be a positive integer") end
+      limit = math.min(math.floor(limit), LIMIT_MAX)                      -- [guess] larger limits are capped
+      local since, till = time_arg(p.since), time_arg(p["until"])
+      if (p.since and not since) or (p["until"] and not till) then
+        return fail(ctx, 400, 100, "(#100) The since/until parameter is not a valid time (sandbox)")
+      end
+      local after = p.after and uncursor(p.after)
+      local before = p.before and uncursor(p.before)
+      if (p.after and not after) or (p.before and not before) then
+        return fail(ctx, 400, 100, "(#100) Invalid cursor (sandbox)")
+      end
+      local all = {}
+      for _, k in ipairs(state.keys("fb:object:")) do
+        local o = state.get(k)
+        if o and o.type == kind and o.from == page and o.published ~= false
+          and (not since or o.created_time >= since) and (not till or o.created_time <= till) then
+          all[#all + 1] = o
+        end
+      end
+      table.sort(all, function(a, b) return seq_of(a) > seq_of(b) end)
+      local first, last
+      if after then
+        first = #all + 1
+        for i, o in ipairs(all) do if seq_of(o) < after then first = i; break end end
+        last = math.min(#all, first + limit - 1)
+      elseif before then
+        last = 0
+        for i = #all, 1, -1 do if seq_of(all[i]) > before then last = i; break end end
+        first = math.max(1, last - limit + 1)
+      else
+        first, last = 1, math.min(#all, limit)
+      end
+      local data = server.array()
+      for i = first, last do data[#data + 1] = render(all[i], names) end
+      local out = { data = data }
+      if #data > 0 then
+        local base = {}
+        for _, kv in ipairs(server.auth.pairs_of(req.query)) do
+          if kv[1] ~= "after" and kv[1] ~= "before" then
+            base[#base + 1] = ngx.escape_uri(kv[1]) .. "=" .. ngx.escape_uri(kv[2])
+          end
+        end
+        local url = "https://" .. req.host .. "/" .. (version or DEFAULT_VERSION) .. "/" .. id .. "/" .. edge_name
+          .. "?" .. table.concat(base, "&") .. (#base > 0 and "&" or "")
+        local paging = { cursors = { before = cursor(all[first]), after = cursor(all[last]) } }
+        if last < #all then paging.next = url .. "after=" .. paging.cursors.after end
+        if first > 1 then paging.previous = url .. "before=" .. paging.cursors.before end
+        out.paging = paging
+      end
+      return reply(ctx, 200, out)
+    end
   end
 
   local GRAPH = "graph.facebook.com"
@@ -448,7 +733,27 @@ function M.register(server)
   graph_route(GRAPH, "POST", "/feed", feed)
   graph_route(GRAPH, "POST", "/photos", photos)
   graph_route(HOSTS, "POST", "/videos", videos)
+  for name in pairs(EDGE_KIND) do graph_route(HOSTS, "GET", "/" .. name, edge_list(name)) end
   graph_route(HOSTS, "GET", "", object)
+  graph_route(HOSTS, "DELETE", "", delete_object)
+
+  -- sandbox-only switches (control host, not journaled)
+  server.route(server.CONTROL_HOST, { "GET", "POST" }, "/_/facebook/config", function(req)
+    if req.method == "POST" then
+      local t, err = req:json(65536)
+      if type(t) ~= "table" then return server.fail(400, err or "expected a JSON object") end
+      local c = config()
+      for k, v in pairs(t) do
+        local want = M.DEFAULTS[k]
+        if want == nil or type(v) ~= type(want) or (type(v) == "number" and v < 0) then
+          return server.fail(400, "bad facebook setting " .. tostring(k))
+        end
+        c[k] = v
+      end
+      state.set("fb:config", c)
+    end
+    return server.json(200, config())
+  end)
 
   ------------------------------------------------------------ legacy REST
 

@@ -17,6 +17,12 @@
 --   uploaded image of the author → else 422; the same commentary twice from one author → 422
 --   DUPLICATE_POST; 150 posts per author per UTC day → 429. Success: 201, empty body,
 --   x-restli-id: urn:li:share:….
+-- - Reading back: GET /rest/posts/{urn} (the author's own posts), the finder
+--   GET /rest/posts?q=author&author=&count=&start=&sortBy= (needs r_member_social or
+--   r_organization_social: the fixture tokens lack them; POST /_/linkedin/config {"grant": [...]}
+--   grants them), DELETE /rest/posts/{urn} → 204; another member's post → 403, a deleted or
+--   unknown one → 404. The duplicate check, its window and the ghost URNs after a delete are
+--   switches of /_/linkedin/config.
 -- - Images: initializeUpload (owner as for posts) → value {uploadUrl, image, uploadUrlExpiresAt};
 --   the PUT (bearer of the same member) takes jpeg/png/gif bytes ≤ 5 MiB → 201; the image is
 --   then AVAILABLE.
@@ -30,6 +36,30 @@ local DAILY_POSTS = 150              -- per author per UTC day (third-party figu
 local UPLOAD_HOST = "www.linkedin.com"
 
 local API = "api.linkedin.com"
+
+--- sandbox switches (GET/POST /_/linkedin/config; /_/reset restores these)
+M.DEFAULTS = {
+  grant = {},                  -- extra permissions every fixture token holds, e.g. {"r_member_social"}
+  duplicate_check = true,      -- 422 DUPLICATE_POST on the same commentary from the same author
+  duplicate_window_secs = 0,   -- [guess] how long a commentary counts as a duplicate (0: forever)
+  ghost_secs = 0,              -- [issue] after a delete, re-posting it is refused naming a fresh
+                               -- "ghost" URN for this long (ComposioHQ/composio#2710: 24-48 h)
+}
+local FINDER_MAX = 100         -- [guess] largest `count` of the posts finder
+
+local function config(server)
+  local c = server.state.get("li:config") or {}
+  for k, v in pairs(M.DEFAULTS) do if c[k] == nil then c[k] = v end end
+  return c
+end
+
+-- whether the token's account holds a permission (its own `scopes`, or granted by the config)
+local function has_scope(server, account, scope)
+  for _, list in ipairs({ account.scopes or {}, config(server).grant }) do
+    for _, s in ipairs(list) do if s == scope then return true end end
+  end
+  return false
+end
 
 local function fail(server, status, message, extra)
   local body = { status = status, message = message }
@@ -241,6 +271,30 @@ local function check_content(server, c, author)
   return unprocessable(server, "/content", "unsupported content type (sandbox: media or article)")
 end
 
+local function new_urn(server)
+  return string.format("urn:li:share:73%017d", server.state.incr("li:posts"))
+end
+
+-- the URN a duplicate refusal names, or nil: the earlier post while it exists (within the
+-- window), or a fresh ghost URN during ghost_secs after that post was deleted
+local function duplicate_of(server, cfg, earlier)
+  if type(earlier) ~= "table" then return nil end
+  local window = cfg.duplicate_window_secs
+  if window > 0 and ngx.now() - earlier.at >= window then return nil end
+  if server.state.get("li:post:" .. earlier.urn) then return earlier.urn end
+  if earlier.deleted_at and ngx.now() - earlier.deleted_at < cfg.ghost_secs then return new_urn(server) end
+  return nil
+end
+
+-- 422 DUPLICATE_POST as LinkedIn sends it (Arisamiga/Linkedin-RSS#5); the top-level "code"
+-- is the sandbox's addition, kept for clients that read it
+local function duplicate(server, urn)
+  return fail(server, 422, "com.linkedin.content.common.exception.BadRequestResponseException: Content is a"
+    .. " duplicate of " .. urn, { errorDetailType = "com.linkedin.common.error.BadRequest",
+      errorDetails = { inputErrors = server.array({ { description = "Duplicate post is detected", input = {},
+        code = "DUPLICATE_POST" } }) }, code = "DUPLICATE_POST" })
+end
+
 local function create_post(server, req)
   local who = authenticate(server, req)
   if not who or not versioned(server, req) then return end
@@ -277,37 +331,137 @@ local function create_post(server, req)
     return unprocessable(server, "/commentary", "commentary is empty and the post has no content")
   end
   local dup_key
-  if body.commentary:find("%S") then
+  local cfg = config(server)
+  if body.commentary:find("%S") and cfg.duplicate_check then
     dup_key = "li:dup:" .. body.author .. ":" .. server.crypto.sha256_hex(body.commentary)
-    local earlier = server.state.get(dup_key)
-    if earlier then
-      return fail(server, 422, "Content is a duplicate of " .. earlier, { code = "DUPLICATE_POST" })
-    end
+    local urn = duplicate_of(server, cfg, server.state.get(dup_key))
+    if urn then return duplicate(server, urn) end
   end
   local day_key = "li:day:" .. os.date("!%Y%m%d") .. ":" .. body.author
   if (server.state.get(day_key) or 0) >= DAILY_POSTS then
     return fail(server, 429, "Resource level throttle MEMBER DAY limit for calls to this resource is reached.")
   end
   server.state.incr(day_key, 1, 0)
-  local urn = string.format("urn:li:share:73%017d", server.state.incr("li:posts"))
+  local urn = new_urn(server)
+  local now = math.floor(ngx.now() * 1000)
   server.state.set("li:post:" .. urn, { id = urn, author = body.author, commentary = body.commentary,
-    visibility = body.visibility, lifecycleState = body.lifecycleState, content = body.content })
-  if dup_key then server.state.set(dup_key, urn) end
+    visibility = body.visibility, lifecycleState = body.lifecycleState, content = body.content,
+    distribution = body.distribution, isReshareDisabledByAuthor = body.isReshareDisabledByAuthor == true,
+    createdAt = now, lastModifiedAt = now, publishedAt = body.lifecycleState == "PUBLISHED" and now or nil,
+    lifecycleStateInfo = { isEditedByAuthor = false } })
+  if dup_key then server.state.set(dup_key, { urn = urn, at = ngx.now() }) end
   return server.send(201, nil, { ["x-restli-id"] = urn, Location = "/rest/posts/" .. restli_encode(urn) })
 end
 
+local function not_found(server, urn)
+  return fail(server, 404, "Post " .. urn .. " not found", { serviceErrorCode = 100, code = "NOT_FOUND" }) -- [guess]
+end
+
+-- GET /rest/posts/{urn}: the author's own post (the member, or an organization they administer)
 local function get_post(server, req, key)
   local who = authenticate(server, req)
   if not who or not versioned(server, req) then return end
-  local post = server.state.get("li:post:" .. server.auth.decode(key))
-  if not post then return fail(server, 404, "Post not found") end
+  local urn = server.auth.decode(key)
+  local post = server.state.get("li:post:" .. urn)
+  if not post then return not_found(server, urn) end
+  if not may_act_as(who.account, post.author) then return forbidden(server, "partnerApiPostsExternal.GET") end
   return server.json(200, post)
+end
+
+-- DELETE /rest/posts/{urn} → 204 (X-RestLi-Method: DELETE is optional here)
+local function delete_post(server, req, key)
+  local who = authenticate(server, req)
+  if not who or not versioned(server, req) then return end
+  local urn = server.auth.decode(key)
+  local post = server.state.get("li:post:" .. urn)
+  if not post then return not_found(server, urn) end
+  if not may_act_as(who.account, post.author) then return forbidden(server, "partnerApiPostsExternal.DELETE") end
+  server.state.delete("li:post:" .. urn)
+  local dup_key = "li:dup:" .. post.author .. ":" .. server.crypto.sha256_hex(post.commentary or "")
+  server.state.update(dup_key, function(d)
+    if type(d) ~= "table" or d.urn ~= urn then return d end
+    if config(server).ghost_secs > 0 then d.deleted_at = ngx.now(); return d end
+    return nil
+  end)
+  return server.send(204, nil)
+end
+
+-- GET /rest/posts?q=author&author={urn}&count=&start=&sortBy=CREATED|LAST_MODIFIED: the author's
+-- posts newest first. Needs r_member_social (a member author) or r_organization_social (an
+-- organization): the fixture tokens lack both unless the config grants them.
+local function find_posts(server, req)
+  local who = authenticate(server, req)
+  if not who or not versioned(server, req) then return end
+  local a = req:args()
+  if a.q ~= "author" then
+    return fail(server, 400, "Invalid query parameters passed to request: the finder q=" .. tostring(a.q)
+      .. " is not supported (sandbox: author only)")
+  end
+  local author = a.author
+  if type(author) ~= "string" or not valid_urn(author) then
+    return fail(server, 400, "Invalid query parameters passed to request: author=" .. tostring(author))
+  end
+  local scope = author:match("^urn:li:organization:") and "r_organization_social" or "r_member_social"
+  if not has_scope(server, who.account, scope) or not may_act_as(who.account, author) then
+    return forbidden(server, "partnerApiPostsExternal.FINDER-author")
+  end
+  local count, start = tonumber(a.count or "10"), tonumber(a.start or "0")
+  if not count or count < 0 or count % 1 ~= 0 or not start or start < 0 or start % 1 ~= 0 then
+    return fail(server, 400, "Invalid query parameters passed to request: count/start must be integers >= 0")
+  end
+  count = math.min(count, FINDER_MAX)
+  local sort = a.sortBy or "LAST_MODIFIED"
+  if sort ~= "CREATED" and sort ~= "LAST_MODIFIED" then
+    return fail(server, 400, "Invalid query parameters passed to request: sortBy=" .. tostring(sort))
+  end
+  local drafts = a.viewContext == "AUTHOR"
+  local all = {}
+  for _, k in ipairs(server.state.keys("li:post:")) do
+    local p = server.state.get(k)
+    if p and p.author == author and (drafts or p.lifecycleState == "PUBLISHED") then all[#all + 1] = p end
+  end
+  local field = sort == "CREATED" and "createdAt" or "lastModifiedAt"
+  table.sort(all, function(x, y)
+    if x[field] ~= y[field] then return x[field] > y[field] end
+    return x.id > y.id
+  end)
+  local elements = server.array()
+  for i = start + 1, math.min(#all, start + count) do elements[#elements + 1] = all[i] end
+  local links = server.array()
+  local function link(rel, at)
+    links[#links + 1] = { type = "application/json", rel = rel, href = "/rest/posts?author=" .. restli_encode(author)
+      .. "&count=" .. count .. "&q=author&sortBy=" .. sort .. "&start=" .. at }
+  end
+  if start > 0 and count > 0 then link("prev", math.max(0, start - count)) end
+  if count > 0 and start + count < #all then link("next", start + count) end
+  return server.json(200, { paging = { start = start, count = count, links = links, total = #all },
+    elements = elements })
 end
 
 --- syntax: linkedin.register(server)
 function M.register(server)
+  server.route(server.CONTROL_HOST, { "GET", "POST" }, "/_/linkedin/config", function(req)
+    if req.method == "POST" then
+      local t, err = req:json(65536)
+      if type(t) ~= "table" then return server.fail(400, err or "expected a JSON object") end
+      local c = config(server)
+      for k, v in pairs(t) do
+        local want = M.DEFAULTS[k]
+        if want == nil or type(v) ~= type(want) or (type(v) == "number" and v < 0) then
+          return server.fail(400, "bad linkedin setting " .. tostring(k))
+        end
+        c[k] = v
+      end
+      server.state.set("li:config", c)
+    end
+    local c = config(server)
+    c.grant = server.array(c.grant)
+    return server.json(200, c)
+  end)
   server.route(API, "POST", "/rest/posts", function(req) return create_post(server, req) end)
+  server.route(API, "GET", "/rest/posts", function(req) return find_posts(server, req) end)
   server.route(API, "GET", "/rest/posts/([^/]+)", function(req, key) return get_post(server, req, key) end)
+  server.route(API, "DELETE", "/rest/posts/([^/]+)", function(req, key) return delete_post(server, req, key) end)
   server.route(API, "POST", "/rest/images", function(req) return initialize_upload(server, req) end)
   server.route(API, "GET", "/rest/images/([^/]+)", function(req, key) return get_image(server, req, key) end)
   server.route(UPLOAD_HOST, "PUT", "/dms%-uploads/sp/([%w_%-]+)/uploaded%-image/0",

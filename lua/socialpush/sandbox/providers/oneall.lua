@@ -27,6 +27,10 @@
 --   GET  /_/oneall/callbacks   → {"callbacks":[{seq, name, path, content_type, user_agent,
 --                                 body_size, body_sha256, body (decoded JSON or text)}]} (?name=)
 --   GET  /_/oneall/jobs        → {"jobs":[{job_id, resource, status, callback, result}]}
+--
+-- Reading a queued job: GET /push/identities/<identity_token>/jobs/<job_id>.json (same Basic
+-- auth) → the job's envelope: queued, then done with the callback's data. INVENTED: OneAll
+-- documents no such resource (see job_state below).
 local hosts = require("socialpush.sandbox.hosts")
 
 local M = {}
@@ -352,13 +356,13 @@ local function finish_job(premature, server, job_id)
   server.state.set(key, job)
 end
 
-local function queue_job(server, name, op, obj, resource)
+local function queue_job(server, name, op, obj, resource, identity)
   local n = server.state.incr("oneall:jobs")
   local now = ngx.now()
   local job_id = string.format("%08x-%04x-4%03x-8%03x-%012x", math.floor(now), n % 65536,
     math.random(0, 4095), math.random(0, 4095), math.floor((now % 1) * 1e6) * 4096 + n % 4096)
   local job = { job_id = job_id, name = name, provider = op[1], resource = resource, status = "queued",
-    created = now }
+    created = now, identity = identity }
   if type(obj.callback_url) == "string" and obj.callback_url ~= "" then
     job.callback_url = obj.callback_url
     local ok, why = served(obj.callback_url)
@@ -418,7 +422,7 @@ local function push(server, req, token, resource)
   if status then return reply(status, info) end
   status, info = check_extra(server, name, op, obj)
   if status then return reply(status, info) end
-  if op.async then return reply(200, QUEUED_INFO, queue_job(server, name, op, obj, where)) end
+  if op.async then return reply(200, QUEUED_INFO, queue_job(server, name, op, obj, where, token)) end
   local id, loc = new_ids(server, name, obj, path_id)
   local data = { provider = op[1], object = op[2], post_id = id, post_location = loc }
   if op[2] == "picture" then data.picture_id = id end
@@ -429,6 +433,35 @@ local function push(server, req, token, resource)
   return reply(200, OK_INFO, data)
 end
 
+-- GET /push/identities/<identity_token>/jobs/<job_id>.json: a queued job's state. INVENTED
+-- (PROVIDERS-ONEALL.md §2.4: OneAll documents the queue and the callback, no way to read a
+-- job): 200 with result.data as the queued answer while it runs ({provider, object, status =
+-- "queued", job_id}) and as the callback's data once done (status = "done", post_id, ...);
+-- 404 for an unknown job or a job of another identity.
+local function job_state(server, req, token, job_id)
+  local where = req.path
+  local function reply(status, info, data, headers)
+    return server.json(status, envelope(status, info, where, data), headers)
+  end
+  if not server.auth.oneall(req) then
+    return reply(401, AUTH_INFO, nil, { ["WWW-Authenticate"] = 'Basic realm="OneAll API"' })
+  end
+  local known = false
+  for _, tok in pairs(server.accounts().oneall.identities) do
+    if tok == token then known = true end
+  end
+  if not known then
+    return reply(404, "The identity_token " .. token .. " is invalid or does not exist")  -- invented
+  end
+  local job = server.state.get("oneall:job:" .. job_id)
+  if not job or job.identity ~= token then
+    return reply(404, "The job " .. job_id .. " does not exist")                       -- invented
+  end
+  if job.status == "done" then return reply(200, OK_INFO, job.result) end
+  return reply(200, QUEUED_INFO, { provider = job.provider, object = "video", status = job.status,
+    job_id = job.job_id, callback_url = job.callback_url })                           -- invented shape
+end
+
 local function list(server, prefix)
   local out = server.array()
   for _, k in ipairs(server.state.keys(prefix)) do out[#out + 1] = server.state.get(k) end
@@ -437,6 +470,9 @@ end
 
 --- syntax: oneall.register(server)
 function M.register(server)
+  server.route(M.HOST, "GET", "/push/identities/([^/]+)/jobs/([%w%-]+)%.json", function(req, token, job_id)
+    return job_state(server, req, server.auth.decode(token), job_id)
+  end)
   server.route(M.HOST, "ANY", "/push/identities/([^/]+)/(.+)%.json", function(req, token, resource)
     return push(server, req, server.auth.decode(token), resource)
   end)

@@ -16,6 +16,10 @@
 --   bytes that are not MP4/MOV end as failed. The S3 route refuses an Authorization header,
 --   checks that every upload parameter came before `file` with its value (fields after the
 --   file are ignored, as S3 does), answers 204.
+-- - Reading back: GET /v5/pins/{id}, /v5/pins (the user's pins), /v5/boards/{id}/pins,
+--   /v5/boards (the user's boards), newest first ([guess]: the order is undocumented), page_size
+--   1..250 (25) and an opaque `bookmark`; DELETE /v5/pins/{id} and /v5/boards/{id} (with its pins)
+--   → 204, by the board owner only (else 403 code 29); deleted → 404.
 -- - A video pin needs a media upload that succeeded and a cover (cover_image_url,
 --   cover_image_data + content type, or cover_image_key_frame_time).
 local cjson = require("cjson")
@@ -97,23 +101,29 @@ end
 
 ----------------------------------------------------------------------------- boards
 
+-- the username of the token's account (the fixture pinner, or the account's own username)
 local function owner_of(account)
-  return account and account.access_token and USER or OTHER_USER
+  return account and account.access_token and (account.username or USER) or OTHER_USER
 end
+
+local SEEDED_AT = "2024-01-01T00:00:00"
 
 local function seeded(id)
   local a = require("socialpush.sandbox.accounts").pinterest
   if id == a.board_id then
     return { id = id, name = BOARD_NAME, description = "The fixture's board", privacy = "PUBLIC",
-      owner = { username = USER }, pin_count = 0 }
+      owner = { username = USER }, pin_count = 0, created_at = SEEDED_AT, follower_count = 0,
+      collaborator_count = 0, is_ads_only = false }
   end
   if id == a.foreign_board_id then
     return { id = id, name = "Somebody else's board", description = "", privacy = "PUBLIC",
-      owner = { username = OTHER_USER }, pin_count = 0 }
+      owner = { username = OTHER_USER }, pin_count = 0, created_at = SEEDED_AT, follower_count = 0,
+      collaborator_count = 0, is_ads_only = false }
   end
 end
 
 local function board(server, id)
+  if server.state.get("pin:board_gone:" .. id) then return nil end   -- a deleted seeded board
   return server.state.get("pin:board:" .. id) or seeded(id)
 end
 
@@ -157,11 +167,28 @@ local function create_board(server, req)
   return server.json(201, b)
 end
 
+-- pins of a board, or of every board of a user (newest first: ids grow with time)
+local function pins_where(server, test)
+  local out = {}
+  local keys = server.state.keys("pin:pin:")
+  for i = #keys, 1, -1 do
+    local p = server.state.get(keys[i])
+    if p and test(p) then out[#out + 1] = p end
+  end
+  return out
+end
+
+-- a board as the API shows it: pin_count counted from the stored pins
+local function shown(server, b)
+  b.pin_count = #pins_where(server, function(p) return p.board_id == b.id end)
+  return b
+end
+
 local function get_board(server, req, id)
   if not authenticate(server, req) then return end
   local b = board(server, id)
   if not b then return server.json(404, { code = 40, message = "Board not found." }) end
-  return server.json(200, b)
+  return server.json(200, shown(server, b))
 end
 
 ------------------------------------------------------------------------------ media
@@ -373,10 +400,149 @@ local function get_pin(server, req, id)
   return server.json(200, p)
 end
 
+local function forbidden(server)
+  return server.json(403, { code = 29, message = "You are not permitted to access that resource." })
+end
+
+-- DELETE /v5/pins/{id} → 204; only the board owner may
+local function delete_pin(server, req, id)
+  local who = authenticate(server, req)
+  if not who then return end
+  local p = server.state.get("pin:pin:" .. id)
+  if not p then return server.json(404, { code = 50, message = "Pin not found." }) end
+  if p.board_owner.username ~= owner_of(who.account) then return forbidden(server) end
+  server.state.delete("pin:pin:" .. id)
+  return server.send(204, nil)
+end
+
+-- DELETE /v5/boards/{id} → 204, with the board's pins
+local function delete_board(server, req, id)
+  local who = authenticate(server, req)
+  if not who then return end
+  local b = board(server, id)
+  if not b then return server.json(404, { code = 40, message = "Board not found." }) end
+  if b.owner.username ~= owner_of(who.account) then return forbidden(server) end
+  for _, p in ipairs(pins_where(server, function(x) return x.board_id == id end)) do
+    server.state.delete("pin:pin:" .. p.id)
+  end
+  server.state.delete("pin:board:" .. id)
+  if seeded(id) then server.state.set("pin:board_gone:" .. id, true) end
+  return server.send(204, nil)
+end
+
+-- bookmarks: url-safe base64 of the last item's id ([guess]: Pinterest's are opaque too)
+local function bookmark_of(id)
+  return (ngx.encode_base64("sbx:" .. id):gsub("%+", "-"):gsub("/", "_"):gsub("=", ""))
+end
+
+local function unbookmark(s)
+  s = s:gsub("%-", "+"):gsub("_", "/")
+  local d = ngx.decode_base64(s .. ("="):rep((4 - #s % 4) % 4))
+  return d and d:match("^sbx:(%d+)$")
+end
+
+-- one page of items (newest first) after the request's bookmark: {items, bookmark}; nil after 400
+local function page_of(server, req, items)
+  local a = req:args()
+  local size = tonumber(a.page_size or "25")
+  if not size or size % 1 ~= 0 or size < 1 or size > 250 then
+    bad(server, show(a.page_size) .. " is not a valid page_size: an integer between 1 and 250 - 'page_size'")
+    return nil
+  end
+  local first = 1
+  if a.bookmark ~= nil and a.bookmark ~= "" then
+    local after = type(a.bookmark) == "string" and unbookmark(a.bookmark)
+    if not after then
+      bad(server, "Invalid bookmark - 'bookmark'")                        -- [guess] the text
+      return nil
+    end
+    first = #items + 1
+    for i, x in ipairs(items) do
+      if #x.id < #after or (#x.id == #after and x.id < after) then first = i; break end
+    end
+  end
+  local out = server.array()
+  for i = first, math.min(#items, first + size - 1) do out[#out + 1] = items[i] end
+  local more = first + size - 1 < #items
+  return { items = out, bookmark = more and bookmark_of(out[#out].id) or NULL }
+end
+
+-- a creative_types filter (REGULAR, VIDEO, ...), or nil for all
+local function creative_filter(req)
+  local v = req:args().creative_types
+  if type(v) == "table" then v = table.concat(v, ",") end
+  if type(v) ~= "string" or v == "" then return nil end
+  local set = {}
+  for t in v:gmatch("[^,]+") do set[t] = true end
+  return set
+end
+
+-- GET /v5/boards/{id}/pins
+local function board_pins(server, req, id)
+  if not authenticate(server, req) then return end
+  local b = board(server, id)
+  if not b then return server.json(404, { code = 404, message = "Board not found." }) end
+  local kinds = creative_filter(req)
+  local page = page_of(server, req, pins_where(server, function(p)
+    return p.board_id == id and (not kinds or kinds[p.creative_type])
+  end))
+  if page then return server.json(200, page) end
+end
+
+-- GET /v5/pins: the token user's pins on every board
+local function list_pins(server, req)
+  local who = authenticate(server, req)
+  if not who then return end
+  local user = owner_of(who.account)
+  local kinds = creative_filter(req)
+  local page = page_of(server, req, pins_where(server, function(p)
+    return p.board_owner.username == user and (not kinds or kinds[p.creative_type])
+  end))
+  if page then return server.json(200, page) end
+end
+
+local PRIVACY_FILTER = { ALL = { PUBLIC = true, PROTECTED = true, SECRET = true },
+  PUBLIC_AND_SECRET = { PUBLIC = true, SECRET = true }, PUBLIC = { PUBLIC = true },
+  PROTECTED = { PROTECTED = true }, SECRET = { SECRET = true } }
+
+-- GET /v5/boards: the token user's boards (newest first; privacy PUBLIC_AND_SECRET by default [guess])
+local function list_boards(server, req)
+  local who = authenticate(server, req)
+  if not who then return end
+  local user = owner_of(who.account)
+  local want = PRIVACY_FILTER[req:args().privacy or "PUBLIC_AND_SECRET"]
+  if not want then
+    return bad(server, show(req:args().privacy) .. " is not one of ['ALL', 'PUBLIC', 'PROTECTED', 'SECRET',"
+      .. " 'PUBLIC_AND_SECRET'] - 'privacy'")
+  end
+  local list = {}
+  local a = require("socialpush.sandbox.accounts").pinterest
+  for _, id in ipairs({ a.board_id, a.foreign_board_id }) do
+    local b = not server.state.get("pin:board:" .. id) and board(server, id)
+    if b then list[#list + 1] = b end
+  end
+  for _, k in ipairs(server.state.keys("pin:board:")) do list[#list + 1] = server.state.get(k) end
+  local mine = {}
+  for _, b in ipairs(list) do
+    if b.owner.username == user and want[b.privacy] then mine[#mine + 1] = shown(server, b) end
+  end
+  table.sort(mine, function(x, y)
+    if #x.id ~= #y.id then return #x.id > #y.id end
+    return x.id > y.id
+  end)
+  local page = page_of(server, req, mine)
+  if page then return server.json(200, page) end
+end
+
 --- syntax: pinterest.register(server)
 function M.register(server)
   server.route(API_HOSTS, "POST", "/v5/boards", function(req) return create_board(server, req) end)
+  server.route(API_HOSTS, "GET", "/v5/boards", function(req) return list_boards(server, req) end)
   server.route(API_HOSTS, "GET", "/v5/boards/(%d+)", function(req, id) return get_board(server, req, id) end)
+  server.route(API_HOSTS, "DELETE", "/v5/boards/(%d+)", function(req, id) return delete_board(server, req, id) end)
+  server.route(API_HOSTS, "GET", "/v5/boards/(%d+)/pins", function(req, id) return board_pins(server, req, id) end)
+  server.route(API_HOSTS, "GET", "/v5/pins", function(req) return list_pins(server, req) end)
+  server.route(API_HOSTS, "DELETE", "/v5/pins/(%d+)", function(req, id) return delete_pin(server, req, id) end)
   server.route(API_HOSTS, "POST", "/v5/pins", function(req) return create_pin(server, req) end)
   server.route(API_HOSTS, "GET", "/v5/pins/(%d+)", function(req, id) return get_pin(server, req, id) end)
   server.route(API_HOSTS, "POST", "/v5/media", function(req) return register_media(server, req) end)

@@ -1,7 +1,9 @@
 --- Sandbox emulation of X (Twitter) API v2 on api.x.com and api.twitter.com:
 -- POST /2/tweets, one-shot POST /2/media/upload, chunked
 -- /2/media/upload/initialize, /{id}/append, /{id}/finalize, GET /2/media/upload
--- (command=STATUS) with a processing state machine, POST /2/media/metadata.
+-- (command=STATUS) with a processing state machine, POST /2/media/metadata; reading posts
+-- back (GET /2/tweets/:id, GET /2/tweets?ids=, the user timeline GET /2/users/:id/tweets with
+-- X's paging and filters) and DELETE /2/tweets/:id.
 --
 -- Written independently of the socialpush library (runs inside nginx): its own
 -- weighted-length count (a simplification of twitter-text v3: code point weights
@@ -10,7 +12,8 @@
 -- every answer and an app 24-hour counter on /2/tweets.
 --
 -- Sandbox-only control (never journaled, no faults), host sandbox.socialpush.test:
---   GET/POST /_/x/config  {"limits": {"tweets": 2, ...}, "tweets_24h": N, "check_after_secs": 0|1}
+--   GET/POST /_/x/config  {"limits": {"tweets": 2, ...}, "tweets_24h": N, "check_after_secs": 0|1,
+--                          "duplicate_check": true|false, "duplicate_window_secs": N}
 --   GET /_/x/tweets/<id>  the stored post (text, media_ids, reply_to, user, body as received)
 --   GET /_/x/media/<id>   an upload (category, media_type, total, segments, appends, state, alt_text)
 -- /_/reset restores the defaults.
@@ -28,10 +31,64 @@ local MAX_TEXT = 280
 -- documented per-user 15-minute limits (PROVIDERS.md 6.1); specs lower them via /_/x/config
 local DEFAULTS = {
   limits = { tweets = 100, media_upload = 500, media_status = 1000, media_initialize = 1875,
-    media_append = 1875, media_finalize = 1875, media_metadata = 500 },
+    media_append = 1875, media_finalize = 1875, media_metadata = 500,
+    tweets_lookup = 900, users_tweets = 900, tweets_delete = 50 },
   tweets_24h = 10000,
   check_after_secs = 1,
+  -- the 403 duplicate refusal of an identical text from the same user; the window is a
+  -- [guess] (X does not document it): 0 = any earlier post that still exists
+  duplicate_check = true,
+  duplicate_window_secs = 0,
 }
+
+-- post fields a lookup may ask for (tweet.fields, or post.fields as in the 2026 OpenAPI);
+-- the ones the sandbox fills are in post_data below, the others are accepted and omitted
+local POST_FIELDS = {}
+for _, f in ipairs({ "article", "article_title", "attachments", "author_id", "card_uri", "community_id",
+  "context_annotations", "conversation_id", "created_at", "display_text_range", "edit_controls",
+  "edit_history_tweet_ids", "entities", "geo", "id", "in_reply_to_user_id", "lang", "matched_media_notes",
+  "media_metadata", "non_public_metrics", "note_post", "note_request_suggestions", "note_tweet",
+  "organic_metrics", "paid_partnership", "possibly_sensitive", "promoted_metrics", "public_metrics",
+  "referenced_tweets", "reply_settings", "scopes", "source", "suggested_source_links",
+  "suggested_source_links_with_counts", "text", "withheld" }) do POST_FIELDS[f] = true end
+local TIMELINE_CAP, TIMELINE_CAP_NO_REPLIES = 3200, 800   -- newest posts a timeline reaches [doc]
+
+-- UTC calendar day number of y-m-d (days since 1970-01-01)
+local function days_from_civil(y, m, d)
+  y = m <= 2 and y - 1 or y
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = (m + 9) % 12
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+
+--- seconds since the epoch of an RFC 3339 time (YYYY-MM-DDTHH:mm:ss[.fff](Z|±hh:mm)), or nil
+local function parse_time(s)
+  if type(s) ~= "string" then return nil end
+  local y, mo, d, h, mi, sec, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)(.*)$")
+  if not y then return nil end
+  local frac = rest:match("^%.(%d+)") or ""
+  rest = rest:sub(#frac + (frac ~= "" and 2 or 1))
+  local off = 0
+  if rest ~= "Z" and rest ~= "z" then
+    local sign, oh, om = rest:match("^([%+%-])(%d%d):?(%d%d)$")
+    if not sign then return nil end
+    off = (tonumber(oh) * 60 + tonumber(om)) * 60 * (sign == "-" and -1 or 1)
+  end
+  local t = days_from_civil(tonumber(y), tonumber(mo), tonumber(d)) * 86400
+    + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec) - off
+  if frac ~= "" then t = t + tonumber("0." .. frac) end
+  return t
+end
+M.parse_time = parse_time
+
+-- X's created_at: 2026-03-01T12:00:00.000Z
+local function iso_ms(t)
+  local whole = math.floor(t)
+  return os.date("!%Y-%m-%dT%H:%M:%S", whole) .. string.format(".%03dZ", math.floor((t - whole) * 1000))
+end
 
 local CATEGORIES = { amplify_video = true, tweet_gif = true, tweet_image = true, tweet_video = true,
   dm_gif = true, dm_image = true, dm_video = true, subtitles = true }
@@ -322,18 +379,286 @@ function M.register(server)
           "You attempted to reply to a Tweet that is deleted or not visible to you.")
       end
     end
-    if text and text ~= "" then
-      local key = "x:dup:" .. user .. ":" .. server.crypto.sha256_hex(text)
-      if state.get(key) then
+    local cfg = config()
+    local dup_key
+    if text and text ~= "" and cfg.duplicate_check ~= false then
+      dup_key = "x:dup:" .. user .. ":" .. server.crypto.sha256_hex(text)
+      local earlier = state.get(dup_key)
+      local window = cfg.duplicate_window_secs or 0
+      if type(earlier) == "table" and state.get("x:tweet:" .. earlier.id)
+        and (window <= 0 or ngx.now() - earlier.at < window) then
         return problem(headers, 403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
       end
-      state.set(key, true)
     end
     local id = string.format("1445880548%09d", state.incr("x:next_tweet", 1, 0))
+    local now = ngx.now()
+    local parent = reply_to and state.get("x:tweet:" .. reply_to)
     state.set("x:tweet:" .. id, { id = id, text = text or "", media_ids = ids, reply_to = reply_to,
-      user = user, host = req.host, body = body })
+      user = user, host = req.host, body = body, created_at = iso_ms(now), created_ts = now,
+      conversation_id = parent and (parent.conversation_id or parent.id) or id,
+      reply_to_user = parent and parent.user or nil })
+    if dup_key then state.set(dup_key, { id = id, at = now }) end
     return server.json(201, { data = { id = id, text = text or "", edit_history_tweet_ids = array({ id }) } },
       headers)
+  end)
+
+  -- lookups and delete of posts -------------------------------------------------------
+  -- GET /2/tweets/:id, GET /2/tweets?ids=, GET /2/users/:id/tweets, DELETE /2/tweets/:id.
+  -- A missing post in a lookup is not an HTTP error: 200 with an errors[] entry of type
+  -- resource-not-found (and no data when nothing was found), as X answers.
+
+  local function tweet_get(id) return state.get("x:tweet:" .. id) end
+
+  local function not_found_post(id, param)
+    return { value = id, detail = "Could not find tweet with " .. param .. ": [" .. id .. "].",
+      title = "Not Found Error", resource_type = "tweet", parameter = param, resource_id = id,
+      type = PROBLEMS .. "resource-not-found" }
+  end
+
+  -- the requested field set (tweet.fields or post.fields); nil after answering 400
+  local function fields_of(req, headers)
+    local a = req:args()
+    local set = {}
+    for _, name in ipairs({ "tweet.fields", "post.fields" }) do
+      local v = a[name]
+      if type(v) == "table" then v = table.concat(v, ",") end
+      if type(v) == "string" then
+        for f in v:gmatch("[^,]+") do
+          if not POST_FIELDS[f] then
+            local fields = {}
+            for k in pairs(POST_FIELDS) do fields[#fields + 1] = k end
+            table.sort(fields)
+            invalid(headers, name, f, "The `" .. name .. "` query parameter value [" .. f .. "] is not one of ["
+              .. table.concat(fields, ",") .. "]")
+            return nil
+          end
+          set[f] = true
+        end
+      end
+    end
+    return set
+  end
+
+  -- a stored post in the v2 shape: id, text, edit_history_tweet_ids by default, the rest on request
+  local function post_data(t, fields)
+    local d = { id = t.id, text = t.text, edit_history_tweet_ids = array({ t.id }) }
+    if fields.created_at then d.created_at = t.created_at end
+    if fields.author_id then d.author_id = t.user end
+    if fields.conversation_id then d.conversation_id = t.conversation_id or t.id end
+    if fields.in_reply_to_user_id and t.reply_to_user then d.in_reply_to_user_id = t.reply_to_user end
+    if fields.referenced_tweets and t.reply_to then
+      d.referenced_tweets = array({ { type = "replied_to", id = t.reply_to } })
+    end
+    if fields.attachments and #(t.media_ids or {}) > 0 then
+      local keys = array()
+      for _, mid in ipairs(t.media_ids) do
+        local m = media_get(mid)
+        keys[#keys + 1] = m and m.media_key or ("3_" .. mid)
+      end
+      d.attachments = { media_keys = keys }
+    end
+    if fields.reply_settings then d.reply_settings = "everyone" end
+    if fields.possibly_sensitive then d.possibly_sensitive = false end
+    if fields.lang then d.lang = "en" end                                   -- [guess] always "en"
+    if fields.public_metrics then
+      d.public_metrics = { retweet_count = 0, reply_count = 0, like_count = 0, quote_count = 0,
+        bookmark_count = 0, impression_count = 0 }
+    end
+    if fields.edit_controls then
+      d.edit_controls = { edits_remaining = 5, is_edit_eligible = true,
+        editable_until = iso_ms((t.created_ts or ngx.now()) + 1800) }
+    end
+    return d
+  end
+
+  route("GET", "/2/tweets/(%d+)", "tweets_lookup", function(req, _, headers, id)
+    local fields = fields_of(req, headers)
+    if not fields then return end
+    local t = tweet_get(id)
+    if not t then return server.json(200, { errors = array({ not_found_post(id, "id") }) }, headers) end
+    return server.json(200, { data = post_data(t, fields) }, headers)
+  end)
+
+  route("GET", "/2/tweets", "tweets_lookup", function(req, _, headers)
+    local fields = fields_of(req, headers)
+    if not fields then return end
+    local raw = req:args().ids
+    if type(raw) == "table" then raw = table.concat(raw, ",") end
+    if type(raw) ~= "string" or raw == "" then
+      return invalid(headers, "ids", nil, "The query parameter [ids] is required")
+    end
+    local list = {}
+    for v in (raw .. ","):gmatch("([^,]*),") do
+      if not v:match("^%d+$") or #v > 19 then
+        return invalid(headers, "ids", v, "The `ids` query parameter value [" .. v .. "] does not match ^[0-9]{1,19}$")
+      end
+      list[#list + 1] = v
+    end
+    if #list > 100 then
+      return invalid(headers, "ids", raw, "The number of values in the `ids` query parameter list ["
+        .. #list .. "] is not between 1 and 100")
+    end
+    local data, errors = array(), array()
+    for _, v in ipairs(list) do
+      local t = tweet_get(v)
+      if t then data[#data + 1] = post_data(t, fields) else errors[#errors + 1] = not_found_post(v, "ids") end
+    end
+    local out = {}
+    if #data > 0 then out.data = data end
+    if #errors > 0 then out.errors = errors end
+    return server.json(200, out, headers)
+  end)
+
+  -- pagination tokens: "n" + hex(id) = older than id (next), "p" + hex(id) = newer than id
+  local function token(kind, id)
+    return kind .. id:gsub(".", function(c) return string.format("%02x", c:byte()) end)
+  end
+
+  local function untoken(s)
+    local kind, hex = s:match("^([np])(%x+)$")
+    if not kind or #hex % 2 ~= 0 then return nil end
+    local id = hex:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end)
+    if not id:match("^%d+$") then return nil end
+    return kind, id
+  end
+
+  local function known_user(id)
+    local a = server.accounts()
+    return id == a.twitter.user_id or (a.other and a.other.twitter and id == a.other.twitter.user_id)
+  end
+
+  -- one timeline query's filters from the query string; nil after answering 400
+  local function timeline_query(req, headers)
+    local a = req:args()
+    local q = { max = 10 }
+    if a.max_results ~= nil then
+      local n = tonumber(a.max_results)
+      if not n or n ~= math.floor(n) or n < 5 or n > 100 then
+        invalid(headers, "max_results", tostring(a.max_results), "The `max_results` query parameter value ["
+          .. tostring(a.max_results) .. "] is not between 5 and 100")
+        return nil
+      end
+      q.max = n
+    end
+    for _, name in ipairs({ "since_id", "until_id" }) do
+      local v = a[name]
+      if v ~= nil then
+        if type(v) ~= "string" or not v:match("^%d+$") then
+          invalid(headers, name, tostring(v), "The `" .. name .. "` query parameter value [" .. tostring(v)
+            .. "] does not match ^[0-9]{1,19}$")
+          return nil
+        end
+        q[name] = v
+      end
+    end
+    for _, name in ipairs({ "start_time", "end_time" }) do
+      local v = a[name]
+      if v ~= nil then
+        local t = parse_time(v)
+        if not t then
+          invalid(headers, name, tostring(v), "Invalid '" .. name .. "':'" .. tostring(v)
+            .. "'. '" .. name .. "' must be a valid RFC 3339 date-time (YYYY-MM-DDTHH:mm:ssZ).")
+          return nil
+        end
+        q[name] = t
+      end
+    end
+    local ex = a.exclude
+    if type(ex) == "table" then ex = table.concat(ex, ",") end
+    q.exclude = {}
+    if type(ex) == "string" then
+      for v in ex:gmatch("[^,]+") do
+        if v ~= "replies" and v ~= "retweets" then
+          invalid(headers, "exclude", v, "The `exclude` query parameter value [" .. v
+            .. "] is not one of [replies,retweets]")
+          return nil
+        end
+        q.exclude[v] = true
+      end
+    end
+    if a.pagination_token ~= nil then
+      local kind, id = untoken(tostring(a.pagination_token))
+      if not kind then
+        invalid(headers, "pagination_token", tostring(a.pagination_token),
+          "The `pagination_token` query parameter value [" .. tostring(a.pagination_token) .. "] is not valid")
+        return nil
+      end
+      q.page_kind, q.page_id = kind, id
+    end
+    return q
+  end
+
+  -- GET /2/users/:id/tweets: the user's posts, newest first, max_results per page
+  route("GET", "/2/users/(%d+)/tweets", "users_tweets", function(req, _, headers, uid)
+    local fields = fields_of(req, headers)
+    if not fields then return end
+    local q = timeline_query(req, headers)
+    if not q then return end
+    if not known_user(uid) then
+      return server.json(200, { errors = array({ { value = uid, detail = "Could not find user with id: [" .. uid
+        .. "].", title = "Not Found Error", resource_type = "user", parameter = "id", resource_id = uid,
+        type = PROBLEMS .. "resource-not-found" } }) }, headers)
+    end
+    local all = {}
+    local keys = state.keys("x:tweet:")
+    for i = #keys, 1, -1 do                            -- ids grow with time: newest first
+      local t = state.get(keys[i])
+      if t and t.user == uid and not (q.exclude.replies and t.reply_to) then all[#all + 1] = t end
+    end
+    local cap = q.exclude.replies and TIMELINE_CAP_NO_REPLIES or TIMELINE_CAP
+    local list = {}
+    for i = 1, math.min(#all, cap) do
+      local t = all[i]
+      local ts = t.created_ts or 0
+      if (not q.since_id or t.id > q.since_id) and (not q.until_id or t.id < q.until_id)
+        and (not q.start_time or ts >= q.start_time) and (not q.end_time or ts < q.end_time) then
+        list[#list + 1] = t
+      end
+    end
+    local first, last                                  -- the page: after / before the token's post
+    if q.page_kind == "n" then
+      first = #list + 1
+      for i, t in ipairs(list) do if t.id < q.page_id then first = i; break end end
+      last = math.min(#list, first + q.max - 1)
+    elseif q.page_kind == "p" then
+      last = 0
+      for i = #list, 1, -1 do if list[i].id > q.page_id then last = i; break end end
+      first = math.max(1, last - q.max + 1)
+    else
+      first, last = 1, math.min(#list, q.max)
+    end
+    local data = array()
+    for i = first, last do data[#data + 1] = post_data(list[i], fields) end
+    local meta = { result_count = #data }
+    if #data > 0 then
+      meta.newest_id, meta.oldest_id = data[1].id, data[#data].id
+      if last < #list then meta.next_token = token("n", data[#data].id) end
+      if first > 1 then meta.previous_token = token("p", data[1].id) end
+    end
+    local out = { meta = meta }
+    if #data > 0 then out.data = data end
+    return server.json(200, out, headers)
+  end)
+
+  -- DELETE /2/tweets/:id → {"data":{"deleted":true}}; only the author may delete
+  route("DELETE", "/2/tweets/(%d+)", "tweets_delete", function(_, user, headers, id)
+    local t = tweet_get(id)
+    if not t then                                      -- [guess] X's answer for an unknown id
+      headers["Content-Type"] = "application/problem+json"
+      local p = not_found_post(id, "id")
+      p.status = 404
+      return server.json(404, p, headers)
+    end
+    if t.user ~= user then                             -- [guess] the exact detail text
+      return problem(headers, 403, "Forbidden", "You are not allowed to delete this Tweet.")
+    end
+    state.delete("x:tweet:" .. id)
+    if t.text ~= "" then
+      local key = "x:dup:" .. t.user .. ":" .. server.crypto.sha256_hex(t.text)
+      local d = state.get(key)
+      if type(d) == "table" and d.id == id then state.delete(key) end
+    end
+    return server.json(200, { data = { deleted = true } }, headers)
   end)
 
   -- POST /2/media/upload (one-shot: images and subtitles) ------------------------------
@@ -531,7 +856,8 @@ function M.register(server)
       local t, err = req:json(65536)
       if type(t) ~= "table" then return server.fail(400, err or "expected a JSON object") end
       local c = config()
-      local new = { limits = {}, tweets_24h = c.tweets_24h, check_after_secs = c.check_after_secs }
+      local new = { limits = {}, tweets_24h = c.tweets_24h, check_after_secs = c.check_after_secs,
+        duplicate_check = c.duplicate_check, duplicate_window_secs = c.duplicate_window_secs }
       for k, v in pairs(c.limits or DEFAULTS.limits) do new.limits[k] = v end
       for k, v in pairs(type(t.limits) == "table" and t.limits or {}) do
         if not DEFAULTS.limits[k] or type(v) ~= "number" or v < 0 then
@@ -547,6 +873,15 @@ function M.register(server)
         local v = t.check_after_secs
         if type(v) ~= "number" or v < 0 or v > 60 then return server.fail(400, "bad check_after_secs") end
         new.check_after_secs = v
+      end
+      if t.duplicate_check ~= nil then
+        if type(t.duplicate_check) ~= "boolean" then return server.fail(400, "bad duplicate_check") end
+        new.duplicate_check = t.duplicate_check
+      end
+      if t.duplicate_window_secs ~= nil then
+        local v = t.duplicate_window_secs
+        if type(v) ~= "number" or v < 0 then return server.fail(400, "bad duplicate_window_secs") end
+        new.duplicate_window_secs = v
       end
       state.set("x:config", new)
     end

@@ -11,6 +11,11 @@
 --   POST /youtube/v3/playlistItems?part=snippet
 --   POST /youtube/v3/channelSections?part=snippet,contentDetails   (at most 10 per channel)
 --   POST /upload/youtube/v3/thumbnails/set?videoId=...              (jpeg/png, <= 2 MiB)
+--   GET  /youtube/v3/videos?id=&part=   (processing ends after `processing_polls` reads by the owner)
+--   GET  /youtube/v3/channels?mine=true&part=contentDetails   (relatedPlaylists.uploads = "UU…")
+--   GET  /youtube/v3/playlistItems?playlistId=&part=&maxResults=&pageToken=  (UU…: uploads, newest first)
+--   GET  /youtube/v3/playlists?mine=true, /youtube/v3/channelSections?mine=true
+--   DELETE /youtube/v3/{videos,playlists,playlistItems,channelSections}?id=  → 204 (owner only)
 -- Control (sandbox.socialpush.test, not journaled):
 --   GET  /_/youtube              configuration and quota used
 --   POST /_/youtube {...}        change the configuration (see DEFAULTS; reset restores it)
@@ -37,6 +42,9 @@ M.DEFAULTS = {
   upload_limit = -1,           -- per-channel uploads before uploadLimitExceeded (-1: none)
   playlist_max_items = 5000,
   max_sections = 10,
+  processing_polls = 1,        -- videos.list reads that still show a new upload processing
+  duplicate_uploads = 0,       -- [guess] 1: the same bytes again on a channel end "rejected"/"duplicate"
+  uploads_lag_secs = 0,        -- [guess] seconds before a new upload shows in the uploads playlist
 }
 local COST = 50                -- playlists/playlistItems/channelSections.insert, thumbnails.set
 
@@ -58,6 +66,7 @@ function M.register(server)
   local state = server.state
   local accounts = server.accounts()
   local fixture = accounts.youtube
+  local channel_of, channel_title, duplicate_upload, sections_key   -- defined below
 
   ---------------------------------------------------------------------- helpers
 
@@ -223,14 +232,37 @@ function M.register(server)
     return (server.config.dir or "/tmp") .. "/tmp/youtube-upload-" .. id .. ".bin"
   end
 
+  -- the channel of the token's account, its title
+  function channel_of(who)
+    return who and who.account and who.account.channel_id or fixture.channel_id
+  end
+
+  function channel_title(channel)
+    if channel == nil or channel == fixture.channel_id then return "socialpush sandbox" end
+    return "another sandbox channel"
+  end
+
+  -- [guess] an earlier upload of the same bytes on the channel, when duplicate_uploads is on
+  function duplicate_upload(channel, sha)
+    if config().duplicate_uploads ~= 1 then return nil end
+    for _, k in ipairs(state.keys("yt:video:")) do
+      local v = state.get(k)
+      if v and v.channel == channel and v.sha256 == sha then return v.resource.id end
+    end
+    return nil
+  end
+
   local function known_video(id)
-    if id == fixture.video_id then return { resource = { id = id, snippet = { title = "Sandbox video" } } } end
+    if id == fixture.video_id then
+      return { resource = { kind = "youtube#video", id = id, snippet = { title = "Sandbox video" },
+        status = { uploadStatus = "processed", privacyStatus = "public" } } }
+    end
     return state.get("yt:video:" .. id)
   end
 
   local function get_playlist(id)
     local p = state.get("yt:playlist:" .. id)
-    if p == nil and id == fixture.playlist_id then
+    if p == nil and id == fixture.playlist_id and not state.get("yt:playlist_gone:" .. id) then
       p = { items = 0, resource = { kind = "youtube#playlist", id = id,
         snippet = { title = "Sandbox playlist", channelId = fixture.channel_id } } }
     end
@@ -240,7 +272,8 @@ function M.register(server)
   ------------------------------------------------------------- videos.insert
 
   local function initiate(req)
-    if not authorize(req) then return end
+    local who = authorize(req)
+    if not who then return end
     local a = req:args()
     if a.uploadType ~= "resumable" then
       -- the sandbox emulates the resumable protocol only
@@ -279,7 +312,7 @@ function M.register(server)
     if not f then return server.fail(500, "cannot create " .. file) end
     f:close()
     state.set("yt:session:" .. id, { id = id, total = total, received = 0, content_type = ctype,
-      meta = v, file = file, parts = req:args().part })
+      meta = v, file = file, parts = req:args().part, channel = channel_of(who) })
     local loc = "https://" .. req.host .. req.path .. "?uploadType=resumable&upload_id=" .. id
       .. "&part=" .. ngx.escape_uri(a.part)
     return server.send(200, nil, { Location = loc, ["X-GUploader-UploadID"] = id })
@@ -309,9 +342,9 @@ function M.register(server)
     local sn, st = s.meta.snippet, s.meta.status or {}
     local resource = {
       kind = "youtube#video", etag = etag(id), id = id,
-      snippet = { publishedAt = now_iso(), channelId = fixture.channel_id, title = sn.title,
+      snippet = { publishedAt = now_iso(), channelId = s.channel or fixture.channel_id, title = sn.title,
         description = sn.description or "", tags = sn.tags and server.array(sn.tags) or nil,
-        categoryId = sn.categoryId or "22", channelTitle = "socialpush sandbox",
+        categoryId = sn.categoryId or "22", channelTitle = channel_title(s.channel),
         liveBroadcastContent = "none",
         thumbnails = { default = { url = "https://i.ytimg.com/vi/" .. id .. "/default.jpg", width = 120,
           height = 90 } },
@@ -321,7 +354,9 @@ function M.register(server)
         selfDeclaredMadeForKids = st.selfDeclaredMadeForKids },
     }
     state.set("yt:video:" .. id, { resource = resource, bytes = s.total, sha256 = sha,
-      content_type = s.content_type, session = s.id })
+      content_type = s.content_type, session = s.id, channel = s.channel or fixture.channel_id,
+      uploaded_at = ngx.now(), seq = state.incr("yt:video_seq"), polls = 0,
+      duplicate_of = duplicate_upload(s.channel or fixture.channel_id, sha) })
     state.incr("yt:uploads", 1)
     s.received, s.video = s.total, id
     state.set("yt:session:" .. s.id, s)
@@ -428,7 +463,8 @@ function M.register(server)
   end
 
   local function playlist_insert(req)
-    if not authorize(req) then return end
+    local who = authorize(req)
+    if not who then return end
     if not parts(req, { snippet = true, status = true, contentDetails = true, localizations = true }) then return end
     if not charge(COST) then return end
     local v = read_body(req)
@@ -450,16 +486,19 @@ function M.register(server)
     end
     local id = "PL" .. new_id(32, "playlist")
     local resource = { kind = "youtube#playlist", etag = etag(id), id = id,
-      snippet = { publishedAt = now_iso(), channelId = fixture.channel_id, title = s.title,
+      snippet = { publishedAt = now_iso(), channelId = channel_of(who), title = s.title,
         description = s.description or "", tags = s.tags and server.array(s.tags) or nil,
-        channelTitle = "socialpush sandbox", localized = { title = s.title, description = s.description or "" } },
+        channelTitle = channel_title(channel_of(who)),
+        localized = { title = s.title, description = s.description or "" } },
       status = { privacyStatus = st and st.privacyStatus or "public" } }
-    state.set("yt:playlist:" .. id, { items = 0, resource = resource })
+    state.set("yt:playlist:" .. id, { items = 0, resource = resource, channel = channel_of(who),
+      seq = state.incr("yt:playlist_seq") })
     return server.json(200, resource)
   end
 
   local function playlist_item_insert(req)
-    if not authorize(req) then return end
+    local who = authorize(req)
+    if not who then return end
     if not parts(req, { snippet = true, contentDetails = true, status = true }) then return end
     if not charge(COST) then return end
     local v = read_body(req)
@@ -494,13 +533,17 @@ function M.register(server)
     end
     local id = ngx.encode_base64(s.playlistId .. "." .. new_id(16, "item")):gsub("[+/=]", "")
     local resource = { kind = "youtube#playlistItem", etag = etag(id), id = id,
-      snippet = { publishedAt = now_iso(), channelId = fixture.channel_id, title = video.resource.snippet.title,
-        description = "", channelTitle = "socialpush sandbox", playlistId = s.playlistId,
+      snippet = { publishedAt = now_iso(), channelId = channel_of(who), title = video.resource.snippet.title,
+        description = "", channelTitle = channel_title(channel_of(who)), playlistId = s.playlistId,
         position = pos or p.items, resourceId = { kind = "youtube#video", videoId = r.videoId },
-        videoOwnerChannelId = fixture.channel_id } }
+        videoOwnerChannelId = video.channel or fixture.channel_id },
+      contentDetails = { videoId = r.videoId, videoPublishedAt = video.resource.snippet.publishedAt } }
     p.items = p.items + 1
     state.set("yt:playlist:" .. s.playlistId, p)
     state.set("yt:playlistItem:" .. id, resource)
+    local order = state.get("yt:plitems:" .. s.playlistId) or {}   -- item ids in playlist order
+    table.insert(order, math.min((pos or #order) + 1, #order + 1), id)
+    state.set("yt:plitems:" .. s.playlistId, order)
     return server.json(200, resource)
   end
 
@@ -541,8 +584,15 @@ function M.register(server)
     return nil
   end
 
+  -- the list of a channel's section ids in position order (the fixture channel's keeps its old key)
+  function sections_key(channel)
+    if channel == fixture.channel_id then return "yt:sections" end
+    return "yt:sections:" .. channel
+  end
+
   local function section_insert(req)
-    if not authorize(req) then return end
+    local who = authorize(req)
+    if not who then return end
     if not parts(req, { snippet = true, contentDetails = true, targeting = true }) then return end
     if not charge(COST) then return end
     local v = read_body(req)
@@ -556,7 +606,8 @@ function M.register(server)
           "youtube.channelSection")
       end
     end
-    local list = state.get("yt:sections") or {}
+    local channel = channel_of(who)
+    local list = state.get(sections_key(channel)) or {}
     if #list >= config().max_sections then
       return gerror(400, "maxChannelSectionExceeded", "The request cannot be completed because the channel "
         .. "already has the maximum number of channel sections.", "youtube.channelSection")
@@ -565,14 +616,14 @@ function M.register(server)
     if pos ~= nil and (type(pos) ~= "number" or pos < 0 or pos % 1 ~= 0 or pos > #list) then
       return gerror(400, "inValidPosition", "Invalid position.", "youtube.channelSection")             -- [mem]
     end
-    local id = fixture.channel_id .. "." .. new_id(22, "section")
+    local id = channel .. "." .. new_id(22, "section")
     local resource = { kind = "youtube#channelSection", etag = etag(id), id = id,
-      snippet = { type = s.type, channelId = fixture.channel_id, title = s.title, position = pos or #list },
+      snippet = { type = s.type, channelId = channel, title = s.title, position = pos or #list },
       contentDetails = type(cd) == "table" and {
         playlists = type(cd.playlists) == "table" and server.array(cd.playlists) or nil,
         channels = type(cd.channels) == "table" and server.array(cd.channels) or nil } or nil }
-    list[#list + 1] = id
-    state.set("yt:sections", list)
+    table.insert(list, (pos or #list) + 1, id)
+    state.set(sections_key(channel), list)
     state.set("yt:section:" .. id, resource)
     return server.json(200, resource)
   end
@@ -622,6 +673,468 @@ function M.register(server)
         high = { url = base .. "hqdefault.jpg", width = 480, height = 360 } } }) })
   end
 
+  ------------------------------------------------------------ lists, delete
+  -- videos.list, channels.list, playlistItems.list (the uploads playlist "UU…" lists the
+  -- channel's uploads newest first), playlists.list, channelSections.list: 1 unit each;
+  -- videos/playlists/playlistItems/channelSections.delete: 50 units, 204 No Content.
+
+  local READ_COST, DELETE_COST = 1, 50
+  local UPLOADS_PREFIX = "UU"
+
+  local function known_channel(id)
+    local other = accounts.other and accounts.other.youtube
+    return id == fixture.channel_id or (other ~= nil and id == other.channel_id)
+  end
+
+  -- "UC…" channel id → "UU…" uploads playlist id, and back
+  local function uploads_of(channel) return UPLOADS_PREFIX .. channel:sub(3) end
+  local function channel_of_uploads(pl)
+    if pl:sub(1, 2) ~= UPLOADS_PREFIX then return nil end
+    local ch = "UC" .. pl:sub(3)
+    return known_channel(ch) and ch or nil
+  end
+
+  -- a resource with only the requested parts (id, kind and etag always)
+  local function with_parts(r, set)
+    local out = { kind = r.kind, etag = r.etag, id = r.id }
+    for name in pairs(set) do
+      if name ~= "id" and r[name] ~= nil then out[name] = r[name] end
+    end
+    return out
+  end
+
+  -- the comma list of a query parameter (id=a,b or repeated id=)
+  local function ids_of(v)
+    if v == nil then return nil end
+    if type(v) == "table" then v = table.concat(v, ",") end
+    local out = {}
+    for x in tostring(v):gmatch("[^,%s]+") do out[#out + 1] = x end
+    return out
+  end
+
+  -- maxResults (0..50, default 5) and pageToken (an offset); nil after answering 400
+  local function paging(req)
+    local a = req:args()
+    local max = tonumber(a.maxResults or "5")
+    if not max or max % 1 ~= 0 or max < 0 or max > 50 then
+      gerror(400, "invalidParameter", "Invalid value '" .. tostring(a.maxResults) .. "'. Values must be within the"
+        .. " range: [0, 50]", "global", { location = "maxResults", location_type = "parameter" })
+      return nil
+    end
+    local offset = 0
+    if a.pageToken ~= nil and a.pageToken ~= "" then
+      local t = type(a.pageToken) == "string" and a.pageToken:gsub("%-", "+"):gsub("_", "/")
+      local raw = t and ngx.decode_base64(t .. ("="):rep((4 - #t % 4) % 4))
+      offset = raw and tonumber(raw:match("^sbx:(%d+)$") or "")
+      if not offset then
+        gerror(400, "invalidPageToken", "The request specifies an invalid page token.", "youtube.parameter",
+          { location = "pageToken", location_type = "parameter" })                                    -- [mem]
+        return nil
+      end
+    end
+    return max, offset
+  end
+
+  local function page_token(offset)
+    return (ngx.encode_base64("sbx:" .. offset):gsub("%+", "-"):gsub("/", "_"):gsub("=", ""))
+  end
+
+  -- a list response of items[offset+1 .. offset+max]
+  local function list_response(kind, all, max, offset)
+    local items = server.array()
+    for i = offset + 1, math.min(#all, offset + max) do items[#items + 1] = all[i] end
+    local out = { kind = kind, etag = etag(kind .. #all .. ":" .. offset .. ":" .. (items[1] and items[1].id or "")),
+      items = items, pageInfo = { totalResults = #all, resultsPerPage = max } }
+    if offset + max < #all and max > 0 then out.nextPageToken = page_token(offset + max) end
+    if offset > 0 then out.prevPageToken = page_token(math.max(0, offset - max)) end
+    return out
+  end
+
+  -- the video resource of a stored upload, moving its processing on by one read
+  local function video_resource(id, owner)
+    local rec = state.get("yt:video:" .. id)
+    if not rec then
+      local k = known_video(id)
+      return k and k.resource
+    end
+    local r = rec.resource
+    local done = rec.polls >= config().processing_polls
+    if owner then
+      rec.polls = rec.polls + 1
+      state.set("yt:video:" .. id, rec)
+    end
+    if done then
+      if rec.duplicate_of then
+        r.status.uploadStatus, r.status.rejectionReason = "rejected", "duplicate"
+      else
+        r.status.uploadStatus = "processed"
+      end
+      r.processingDetails = { processingStatus = "succeeded", fileDetailsAvailability = "available",
+        processingIssuesAvailability = "available", tagSuggestionsAvailability = "available",
+        editorSuggestionsAvailability = "available", thumbnailsAvailability = "available" }
+    else
+      r.processingDetails = { processingStatus = "processing",
+        processingProgress = { partsTotal = 1000, partsProcessed = 500, timeLeftMs = 1000 } }
+    end
+    r.contentDetails = { duration = "PT10S", dimension = "2d", definition = "sd", caption = "false",
+      licensedContent = false, projection = "rectangular" }                                       -- sandbox
+    if owner then
+      r.fileDetails = { fileSize = tostring(rec.bytes), fileType = "video", container = "mov" }
+    end
+    r.statistics = { viewCount = "0", likeCount = "0", favoriteCount = "0", commentCount = "0" }
+    return r, rec
+  end
+
+  local VIDEO_PARTS = { id = true, snippet = true, status = true, contentDetails = true, processingDetails = true,
+    fileDetails = true, statistics = true, player = true, topicDetails = true, recordingDetails = true,
+    liveStreamingDetails = true, localizations = true, suggestions = true, paidProductPlacementDetails = true }
+  local OWNER_PARTS = { processingDetails = true, fileDetails = true, suggestions = true }
+
+  -- GET videos?id=a,b&part=...: the videos found (unknown and others' private ones are left out)
+  local function videos_list(req)
+    local who = authorize(req)
+    if not who then return end
+    local set = parts(req, VIDEO_PARTS)
+    if not set then return end
+    local ids = ids_of(req:args().id)
+    if not ids then
+      return gerror(400, "missingRequiredParameter", "No filter selected. Expected one of: myRating, chart, id",
+        "youtube.parameter")
+    end
+    if not charge(READ_COST) then return end
+    local mine = channel_of(who)
+    local items = server.array()
+    for _, id in ipairs(ids) do
+      local rec = state.get("yt:video:" .. id)
+      local owner = rec ~= nil and rec.channel == mine
+      local r = video_resource(id, owner)
+      if r and (owner or not r.status or r.status.privacyStatus ~= "private") then
+        local out = with_parts(r, set)
+        if not owner then for name in pairs(OWNER_PARTS) do out[name] = nil end end
+        items[#items + 1] = out
+      end
+    end
+    return server.json(200, { kind = "youtube#videoListResponse", etag = etag("videos" .. #items),
+      items = items, pageInfo = { totalResults = #items, resultsPerPage = #items } })
+  end
+
+  -- GET channels?part=...&mine=true | id=
+  local function channels_list(req)
+    local who = authorize(req)
+    if not who then return end
+    local set = parts(req, { id = true, snippet = true, contentDetails = true, statistics = true, status = true,
+      brandingSettings = true, localizations = true, topicDetails = true, auditDetails = true,
+      contentOwnerDetails = true })
+    if not set then return end
+    local a = req:args()
+    local ids = (a.mine == "true" or a.mine == true) and { channel_of(who) } or ids_of(a.id)
+    if not ids then
+      return gerror(400, "missingRequiredParameter", "No filter selected. Expected one of: forUsername, mine,"
+        .. " managedByMe, categoryId, mySubscribers, forHandle, id", "youtube.parameter")
+    end
+    if not charge(READ_COST) then return end
+    local items = server.array()
+    for _, id in ipairs(ids) do
+      if known_channel(id) then
+        local n = 0
+        for _, k in ipairs(state.keys("yt:video:")) do
+          local v = state.get(k)
+          if v and v.channel == id then n = n + 1 end
+        end
+        items[#items + 1] = with_parts({ kind = "youtube#channel", etag = etag(id .. n), id = id,
+          snippet = { title = channel_title(id), description = "", customUrl = "@" .. id:lower(),
+            publishedAt = "2020-01-01T00:00:00Z" },
+          contentDetails = { relatedPlaylists = { likes = "LL", uploads = uploads_of(id) } },
+          statistics = { viewCount = "0", subscriberCount = "0", hiddenSubscriberCount = false,
+            videoCount = tostring(n) },
+          status = { privacyStatus = "public", isLinked = true, longUploadsStatus = "allowed" } }, set)
+      end
+    end
+    return server.json(200, { kind = "youtube#channelListResponse", etag = etag("channels" .. #items),
+      items = items, pageInfo = { totalResults = #items, resultsPerPage = 5 } })
+  end
+
+  -- the uploads playlist of a channel as playlist items, newest first
+  local function upload_items(channel, viewer)
+    local vids = {}
+    local lag = config().uploads_lag_secs
+    for _, k in ipairs(state.keys("yt:video:")) do
+      local v = state.get(k)
+      if v and v.channel == channel and ngx.now() - (v.uploaded_at or 0) >= lag
+        and (viewer == channel or v.resource.status.privacyStatus ~= "private") then
+        vids[#vids + 1] = v
+      end
+    end
+    table.sort(vids, function(x, y) return (x.seq or 0) > (y.seq or 0) end)   -- upload order, newest first
+    local pl = uploads_of(channel)
+    local out = {}
+    for i, v in ipairs(vids) do
+      local sn = v.resource.snippet
+      local id = (ngx.encode_base64(pl .. "." .. v.resource.id):gsub("[+/=]", ""))
+      out[i] = { kind = "youtube#playlistItem", etag = etag(id), id = id,
+        snippet = { publishedAt = sn.publishedAt, channelId = channel, title = sn.title, description = sn.description,
+          thumbnails = sn.thumbnails, channelTitle = sn.channelTitle, playlistId = pl, position = i - 1,
+          resourceId = { kind = "youtube#video", videoId = v.resource.id }, videoOwnerChannelTitle = sn.channelTitle,
+          videoOwnerChannelId = channel },
+        contentDetails = { videoId = v.resource.id, videoPublishedAt = sn.publishedAt },
+        status = { privacyStatus = v.resource.status.privacyStatus } }
+    end
+    return out
+  end
+
+  -- the items of an ordinary playlist in playlist order (positions recomputed)
+  local function playlist_items(pl)
+    local out = {}
+    for _, id in ipairs(state.get("yt:plitems:" .. pl) or {}) do
+      local r = state.get("yt:playlistItem:" .. id)
+      if r then
+        r.snippet.position = #out
+        r.status = r.status or { privacyStatus = "public" }
+        out[#out + 1] = r
+      end
+    end
+    return out
+  end
+
+  -- GET playlistItems?playlistId=|id=&part=...&maxResults=&pageToken=
+  local function playlist_items_list(req)
+    local who = authorize(req)
+    if not who then return end
+    local set = parts(req, { id = true, snippet = true, contentDetails = true, status = true })
+    if not set then return end
+    local max, offset = paging(req)
+    if not max then return end
+    local a = req:args()
+    local all
+    if a.playlistId ~= nil then
+      local pl = tostring(a.playlistId)
+      local ch = channel_of_uploads(pl)
+      if ch then
+        all = upload_items(ch, channel_of(who))
+      elseif get_playlist(pl) then
+        all = playlist_items(pl)
+      else
+        return gerror(404, "playlistNotFound", "The playlist identified with the request's <code>playlistId</code>"
+          .. " parameter cannot be found.", "youtube.playlistItem", { location = "playlistId",
+          location_type = "parameter" })
+      end
+    elseif a.id ~= nil then
+      all = {}
+      for _, id in ipairs(ids_of(a.id)) do
+        local r = state.get("yt:playlistItem:" .. id)
+        if r then all[#all + 1] = r end
+      end
+    else
+      return gerror(400, "missingRequiredParameter", "No filter selected. Expected one of: playlistId, id",
+        "youtube.parameter")
+    end
+    if not charge(READ_COST) then return end
+    if a.videoId ~= nil then
+      local kept = {}
+      for _, r in ipairs(all) do if r.snippet.resourceId.videoId == a.videoId then kept[#kept + 1] = r end end
+      all = kept
+    end
+    local shown = {}
+    for i, r in ipairs(all) do shown[i] = with_parts(r, set) end
+    return server.json(200, list_response("youtube#playlistItemListResponse", shown, max, offset))
+  end
+
+  -- a stored (or the fixture) playlist's resource with contentDetails.itemCount
+  local function playlist_resource(id, p)
+    local r = p.resource
+    r.etag = r.etag or etag(id)
+    r.status = r.status or { privacyStatus = "public" }
+    r.contentDetails = { itemCount = #playlist_items(id) }
+    return r
+  end
+
+  -- GET playlists?mine=true|channelId=|id=&part=...: newest first ([guess]: the order is undocumented)
+  local function playlists_list(req)
+    local who = authorize(req)
+    if not who then return end
+    local set = parts(req, { id = true, snippet = true, status = true, contentDetails = true, player = true,
+      localizations = true })
+    if not set then return end
+    local max, offset = paging(req)
+    if not max then return end
+    local a = req:args()
+    local mine = channel_of(who)
+    local list = {}
+    if a.id ~= nil then
+      for _, id in ipairs(ids_of(a.id)) do
+        local p = get_playlist(id)
+        if p then list[#list + 1] = { id = id, p = p, seq = p.seq or 0 } end
+      end
+    else
+      local ch = (a.mine == "true" or a.mine == true) and mine or a.channelId
+      if type(ch) ~= "string" then
+        return gerror(400, "missingRequiredParameter", "No filter selected. Expected one of: channelId, id, mine",
+          "youtube.parameter")
+      end
+      for _, k in ipairs(state.keys("yt:playlist:")) do
+        local p = state.get(k)
+        if p and (p.channel or fixture.channel_id) == ch then
+          list[#list + 1] = { id = p.resource.id, p = p, seq = p.seq or 0 }
+        end
+      end
+      local seededp = not state.get("yt:playlist:" .. fixture.playlist_id) and get_playlist(fixture.playlist_id)
+      if ch == fixture.channel_id and seededp then
+        list[#list + 1] = { id = fixture.playlist_id, p = seededp, seq = 0 }
+      end
+    end
+    if not charge(READ_COST) then return end
+    table.sort(list, function(x, y) return x.seq > y.seq end)
+    local all = {}
+    for _, e in ipairs(list) do
+      local r = playlist_resource(e.id, e.p)
+      if (e.p.channel or fixture.channel_id) == mine or r.status.privacyStatus ~= "private" then
+        all[#all + 1] = with_parts(r, set)
+      end
+    end
+    return server.json(200, list_response("youtube#playlistListResponse", all, max, offset))
+  end
+
+  -- GET channelSections?mine=true|channelId=|id=&part=...: position order, no paging
+  local function sections_list(req)
+    local who = authorize(req)
+    if not who then return end
+    local set = parts(req, { id = true, snippet = true, contentDetails = true, targeting = true,
+      localizations = true })
+    if not set then return end
+    local a = req:args()
+    local ids
+    if a.id ~= nil then
+      ids = ids_of(a.id)
+    else
+      local ch = (a.mine == "true" or a.mine == true) and channel_of(who) or a.channelId
+      if type(ch) ~= "string" then
+        return gerror(400, "missingRequiredParameter", "No filter selected. Expected one of: channelId, id, mine",
+          "youtube.parameter")
+      end
+      ids = state.get(sections_key(ch)) or {}
+    end
+    if not charge(READ_COST) then return end
+    local items = server.array()
+    for _, id in ipairs(ids) do
+      local r = state.get("yt:section:" .. id)
+      if r then
+        local list = state.get(sections_key(r.snippet.channelId)) or {}
+        for i, x in ipairs(list) do if x == id then r.snippet.position = i - 1 end end
+        items[#items + 1] = with_parts(r, set)
+      end
+    end
+    return server.json(200, { kind = "youtube#channelSectionListResponse", etag = etag("sections" .. #items),
+      items = items })
+  end
+
+  -- the `id` of a delete; nil after answering 400
+  local function delete_id(req)
+    local id = req:args().id
+    if type(id) ~= "string" or id == "" then
+      gerror(400, "missingRequiredParameter", "Required parameter: id", "global",
+        { location = "id", location_type = "parameter" })
+      return nil
+    end
+    return id
+  end
+
+  -- [mem] the reason names and messages of the four deletes
+  local function videos_delete(req)
+    local who = authorize(req)
+    if not who then return end
+    local id = delete_id(req)
+    if not id then return end
+    if not charge(DELETE_COST) then return end
+    local rec = state.get("yt:video:" .. id)
+    if not rec then
+      if known_video(id) then
+        return gerror(403, "forbidden", "The video that you are trying to delete cannot be deleted. The request"
+          .. " might not be properly authorized.", "youtube.video")
+      end
+      return gerror(404, "videoNotFound", "The video that you are trying to delete cannot be found.",
+        "youtube.video", { location = "id", location_type = "parameter" })
+    end
+    if rec.channel ~= channel_of(who) then
+      return gerror(403, "forbidden", "The video that you are trying to delete cannot be deleted. The request"
+        .. " might not be properly authorized.", "youtube.video")
+    end
+    state.delete("yt:video:" .. id)
+    return server.send(204, nil)
+  end
+
+  local function playlists_delete(req)
+    local who = authorize(req)
+    if not who then return end
+    local id = delete_id(req)
+    if not id then return end
+    if not charge(DELETE_COST) then return end
+    local p = get_playlist(id)
+    if not p or channel_of_uploads(id) then
+      return gerror(404, "playlistNotFound", "The playlist identified with the request's <code>id</code> parameter"
+        .. " cannot be found.", "youtube.playlist", { location = "id", location_type = "parameter" })
+    end
+    if (p.channel or fixture.channel_id) ~= channel_of(who) then
+      return gerror(403, "playlistForbidden", "This operation is forbidden or the request is not properly"
+        .. " authorized.", "youtube.playlist")
+    end
+    for _, item in ipairs(state.get("yt:plitems:" .. id) or {}) do state.delete("yt:playlistItem:" .. item) end
+    state.delete("yt:plitems:" .. id)
+    state.delete("yt:playlist:" .. id)
+    if id == fixture.playlist_id then state.set("yt:playlist_gone:" .. id, true) end
+    return server.send(204, nil)
+  end
+
+  local function playlist_items_delete(req)
+    local who = authorize(req)
+    if not who then return end
+    local id = delete_id(req)
+    if not id then return end
+    if not charge(DELETE_COST) then return end
+    local r = state.get("yt:playlistItem:" .. id)
+    if not r then
+      return gerror(404, "playlistItemNotFound", "The playlist item identified with the request's <code>id</code>"
+        .. " parameter cannot be found.", "youtube.playlistItem", { location = "id", location_type = "parameter" })
+    end
+    local pl = r.snippet.playlistId
+    local p = get_playlist(pl)
+    if (p and p.channel or fixture.channel_id) ~= channel_of(who) then
+      return gerror(403, "playlistItemsNotAccessible", "The request is not properly authorized to delete the"
+        .. " specified playlist item.", "youtube.playlistItem")
+    end
+    state.delete("yt:playlistItem:" .. id)
+    local order = state.get("yt:plitems:" .. pl) or {}
+    for i, x in ipairs(order) do if x == id then table.remove(order, i) break end end
+    state.set("yt:plitems:" .. pl, order)
+    if p then
+      p.items = math.max(0, (p.items or 1) - 1)
+      state.set("yt:playlist:" .. pl, p)
+    end
+    return server.send(204, nil)
+  end
+
+  local function sections_delete(req)
+    local who = authorize(req)
+    if not who then return end
+    local id = delete_id(req)
+    if not id then return end
+    if not charge(DELETE_COST) then return end
+    local r = state.get("yt:section:" .. id)
+    if not r then
+      return gerror(404, "channelSectionNotFound", "The channel section that you are trying to delete cannot be"
+        .. " found.", "youtube.channelSection", { location = "id", location_type = "parameter" })
+    end
+    local ch = r.snippet.channelId
+    if ch ~= channel_of(who) then
+      return gerror(403, "channelSectionForbidden", "The request is not properly authenticated or not supported"
+        .. " for this channel.", "youtube.channelSection")
+    end
+    state.delete("yt:section:" .. id)
+    local list = state.get(sections_key(ch)) or {}
+    for i, x in ipairs(list) do if x == id then table.remove(list, i) break end end
+    state.set(sections_key(ch), list)
+    return server.send(204, nil)
+  end
+
   ------------------------------------------------------------------ routes
 
   for _, prefix in ipairs({ "/upload", "/resumable/upload" }) do
@@ -631,6 +1144,15 @@ function M.register(server)
   server.route(HOSTS, "POST", "/youtube/v3/playlists", playlist_insert)
   server.route(HOSTS, "POST", "/youtube/v3/playlistItems", playlist_item_insert)
   server.route(HOSTS, "POST", "/youtube/v3/channelSections", section_insert)
+  server.route(HOSTS, "GET", "/youtube/v3/videos", videos_list)
+  server.route(HOSTS, "DELETE", "/youtube/v3/videos", videos_delete)
+  server.route(HOSTS, "GET", "/youtube/v3/channels", channels_list)
+  server.route(HOSTS, "GET", "/youtube/v3/playlistItems", playlist_items_list)
+  server.route(HOSTS, "DELETE", "/youtube/v3/playlistItems", playlist_items_delete)
+  server.route(HOSTS, "GET", "/youtube/v3/playlists", playlists_list)
+  server.route(HOSTS, "DELETE", "/youtube/v3/playlists", playlists_delete)
+  server.route(HOSTS, "GET", "/youtube/v3/channelSections", sections_list)
+  server.route(HOSTS, "DELETE", "/youtube/v3/channelSections", sections_delete)
   -- thumbnails are small: the body is read (spooled to a file when large) before the handler
   server.route(HOSTS, "POST", "/upload/youtube/v3/thumbnails/set", thumbnail_set)
 
