@@ -67,7 +67,8 @@ function M.redirect(server, uri, params, fragment)
   end
   local loc = uri
   if #parts > 0 then loc = loc .. (uri:find("?", 1, true) and "&" or "?") .. table.concat(parts, "&") end
-  return server.send(302, nil, { Location = loc .. (fragment or ""), ["Cache-Control"] = "no-store" })
+  return server.send(302, nil, { Location = loc .. (fragment or ""), ["Cache-Control"] = "no-store",
+    ["Content-Type"] = "text/html; charset=utf-8" })
 end
 
 local function html_escape(s)
