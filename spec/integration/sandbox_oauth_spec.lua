@@ -362,6 +362,31 @@ describe("sandbox OAuth #integration", function()
       assert.are.equal(2, token_calls)
     end)
 
+    it("the registered callback answers like /echo, and the journal masks the code", function()
+      local app = apps.twitter
+      local verifier, challenge = sign.pkce()
+      keep(verifier)
+      local res = get("https://x.com/i/oauth2/authorize?" .. qs({ { "response_type", "code" },
+        { "client_id", app.client_id }, { "redirect_uri", app.redirect_uri }, { "scope", X_SCOPES },
+        { "state", "follow" }, { "code_challenge", challenge }, { "code_challenge_method", "S256" } }))
+      local _, p = redirect_of(res)
+      keep(p.code)
+      local cb = get(res.headers.location)                          -- follow it, as a browser would
+      assert.are.equal(200, cb.status)
+      assert.are.equal("/oauth/callback", decoded(cb).path)
+      local list = assert_journal_clean()
+      local seen = false
+      for _, e in ipairs(list) do
+        if e.path == "/oauth/callback" then
+          seen = true
+          assert.are.equal("state=follow&code=***", e.query)
+        elseif e.path == "/i/oauth2/authorize" then
+          assert.matches("code_challenge=***", e.query, 1, true)
+        end
+      end
+      assert.is_true(seen)
+    end)
+
     it("refuses a reused refresh token and revokes its whole family", function()
       local app = apps.twitter
       local t = x_exchange(app, x_authorize(app))
@@ -732,6 +757,9 @@ describe("sandbox OAuth #integration", function()
         { "redirect_uri", apps.pinterest.redirect_uri } })
       assert.are.equal(200, res.status, res.body)
       local t = decoded(res)
+      local again = pin_token({ { "grant_type", "authorization_code" }, { "code", code },
+        { "redirect_uri", apps.pinterest.redirect_uri } })
+      assert.are.same({ code = 283, message = "The authorization grant is invalid" }, decoded(again))
       keep(t.access_token, t.refresh_token)
       assert.are.equal("authorization_code", t.response_type)
       assert.are.equal("bearer", t.token_type)
@@ -865,6 +893,11 @@ describe("sandbox OAuth #integration", function()
       assert_fb_error(fb_access_token({ { "client_id", apps.facebook.client_id },
         { "redirect_uri", apps.facebook.redirect_uri }, { "client_secret", apps.facebook.client_secret },
         { "code", code } }), 100, 36009)
+      code = fb_dialog()
+      advance(601)                                                  -- codes live 10 minutes [guess]
+      assert_fb_error(fb_access_token({ { "client_id", apps.facebook.client_id },
+        { "redirect_uri", apps.facebook.redirect_uri }, { "client_secret", apps.facebook.client_secret },
+        { "code", code } }), 100, 36007)
       local list = assert_journal_clean()
       for _, e in ipairs(list) do
         if e.path == "/v25.0/oauth/access_token" then

@@ -213,10 +213,15 @@ local function users_me(server, req)
   local who = user_of(server, req)
   if not who then return end
   local p = server.accounts().profiles.twitter
-  local n = server.state.incr("x:oauth:users_me")
-  return server.json(200, { data = { id = p.id, name = p.name, username = p.username } }, {
-    ["x-rate-limit-limit"] = "75", ["x-rate-limit-remaining"] = tostring(math.max(0, 75 - n)),
-    ["x-rate-limit-reset"] = tostring(math.floor(ngx.now() / 900 + 1) * 900) })
+  local window = math.floor(ngx.now() / 900)
+  local n = server.state.incr("x:oauth:users_me:" .. window)          -- [doc] 75 per 15 min per user
+  local headers = { ["x-rate-limit-limit"] = "75", ["x-rate-limit-remaining"] = tostring(math.max(0, 75 - n)),
+    ["x-rate-limit-reset"] = tostring((window + 1) * 900) }
+  if n > 75 then
+    return server.json(429, { title = "Too Many Requests", detail = "Too Many Requests", type = "about:blank",
+      status = 429 }, headers)
+  end
+  return server.json(200, { data = { id = p.id, name = p.name, username = p.username } }, headers)
 end
 
 ---------------------------------------------------------------- OAuth 1.0a
