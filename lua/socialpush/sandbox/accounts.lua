@@ -158,6 +158,68 @@ M.expired = {
   },
 }
 
+--- OAuth apps the sandbox's authorization and token endpoints know (DESIGN §7):
+-- `{client_id =, client_secret =, redirect_uri =}` per provider name of `client:app`.
+-- Every app also accepts any loopback redirect URI (http://127.0.0.1:<port>/<path>,
+-- http://[::1]:<port>/<path>). twitter_oauth1's id/secret are the fixture consumer key and
+-- secret; twitter_public is an X public (native/SPA) client: no secret, client_id in the body.
+-- facebook's secret is the fixture app secret (appsecret_proof of the tokens it issues).
+local CALLBACK = "https://other.socialpush.test/oauth/callback"
+M.apps = {
+  twitter = {
+    client_id = "U2J4Q29uZmlkZW50aWFsMHNvY2lhbHB1c2g6MTpjaQ",
+    client_secret = "SbxXClientSecret0socialpush0confidential0000000000001",
+    redirect_uri = CALLBACK,
+  },
+  twitter_public = {
+    client_id = "U2J4UHVibGljMHNvY2lhbHB1c2gwMDAwMDA6MTpjaQ",
+    redirect_uri = CALLBACK,
+  },
+  twitter_oauth1 = {
+    client_id = M.twitter.consumer_key,
+    client_secret = M.twitter.consumer_secret,
+    redirect_uri = CALLBACK,
+  },
+  youtube = {
+    client_id = "240001000001-sbx0socialpush0youtube0app0001.apps.googleusercontent.com",
+    client_secret = "GOCSPX-Sbx0socialpush0YouTube0000001",
+    redirect_uri = CALLBACK,
+  },
+  linkedin = {
+    client_id = "86sbx0socialpush01",
+    client_secret = "WPL_AP1.Sbx0socialpush0LinkedIn.001==",
+    redirect_uri = CALLBACK,
+  },
+  pinterest = {
+    client_id = "1500001",
+    client_secret = "5bx0socialpush0pinterest0secret000000001",
+    redirect_uri = CALLBACK,
+  },
+  facebook = {
+    client_id = "571829304618273",
+    client_secret = M.facebook.app_secret,
+    redirect_uri = CALLBACK,
+  },
+}
+
+--- who the fixture user is, as the identity calls answer (tokens issued by the sandbox's
+-- OAuth endpoints act for this user: the accounts above)
+M.profiles = {
+  twitter = { id = M.twitter.user_id, username = "sandbox_user", name = "Sandbox User" },
+  youtube = { channel_id = M.youtube.channel_id, title = "socialpush sandbox", sub = "108230000000000000001",
+    email = "sandbox@socialpush.test" },
+  linkedin = { sub = "SbxP3rs0n01", name = "Sandbox Member", given_name = "Sandbox",
+    family_name = "Member", email = "member@socialpush.test" },
+  pinterest = { id = "549755813001", username = "sandbox_pinner" },
+  facebook = { id = M.facebook.user_id, name = "Sandbox User",
+    pages = {
+      { id = M.facebook.page_id, name = "Sandbox Page", category = "Software",
+        tasks = { "ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MESSAGING", "MODERATE", "MANAGE" } },
+      { id = "104584925233999", name = "Sandbox Analytics Page", category = "Community",
+        tasks = { "ANALYZE" } },
+    } },
+}
+
 --- media served by media.socialpush.test for {url=} tests
 M.media = {
   picture = "https://media.socialpush.test/picture.png",

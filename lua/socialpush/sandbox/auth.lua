@@ -7,8 +7,13 @@
 -- "missing" (no credential), "invalid" (unknown credential), "expired"
 -- (known but revoked: the accounts fixture's `expired` variants),
 -- "bad_signature", "bad_request" (malformed), "unsupported".
+--
+-- Tokens that the sandbox's own OAuth endpoints issued (socialpush.sandbox.oauth) are
+-- accepted too, for the fixture user; a refused one gives "expired" and a third value,
+-- detail = {reason = "lapsed" (past its lifetime) | "revoked", expires_at =}.
 local crypto = require("socialpush.sandbox.crypto")
 local accounts = require("socialpush.sandbox.accounts")
+local issued = require("socialpush.sandbox.oauth")
 
 local M = {}
 
@@ -83,7 +88,8 @@ end
 
 local function lookup(tok, provider)
   local t = tokens[tok]
-  if not t or (provider and t.provider ~= provider) then return nil, "invalid" end
+  if not t then return issued.lookup(tok, provider) end
+  if provider and t.provider ~= provider then return nil, "invalid" end
   if t.variant ~= "valid" then return nil, "expired" end
   return { provider = t.provider, account = t.account, token = tok }
 end
@@ -124,7 +130,14 @@ function M.appsecret_proof(req, require_proof)
   local tok = M.scheme(req, "Bearer") or M.scheme(req, "OAuth") or params.access_token
   if tok == nil or tok == "" then return nil, "missing" end
   local t = tokens[tok]
-  if not t or t.provider ~= "facebook" then return nil, "invalid" end
+  if not t then
+    local rec, why = issued.find(tok)
+    if not rec or rec.kind ~= "access" then return nil, "invalid" end
+    t = { provider = rec.provider, account = accounts.facebook, rec = rec,
+      variant = why and "expired" or "valid",
+      detail = why and { reason = why == "lapsed" and "lapsed" or "revoked", expires_at = rec.expires_at } }
+  end
+  if t.provider ~= "facebook" then return nil, "invalid" end
   local proof = params.appsecret_proof
   if proof == nil then
     if require_proof then return nil, "missing_proof" end
@@ -132,7 +145,12 @@ function M.appsecret_proof(req, require_proof)
     local want = crypto.hex(crypto.hmac_sha256(t.account.app_secret, tok))
     if not crypto.equal(want, proof:lower()) then return nil, "bad_proof" end
   end
-  if t.variant ~= "valid" then return nil, "expired" end
+  if t.variant ~= "valid" then return nil, "expired", t.detail end
+  if t.rec then
+    local info = issued.info(t.rec)
+    info.proof = proof ~= nil
+    return info
+  end
   return { provider = "facebook", account = t.account, token = tok, proof = proof ~= nil }
 end
 
@@ -183,9 +201,11 @@ function M.oauth_header(v)
   return t
 end
 
---- verify an OAuth 1.0a HMAC-SHA1 request against the twitter fixture
--- syntax: info = auth.oauth1(req)   -- or nil, reason
-function M.oauth1(req)
+--- verify an OAuth 1.0a HMAC-SHA1 request against the twitter fixture (and the access
+-- tokens the sandbox issued); resolve(token) -> {secret=, variant=, account=} may name
+-- other tokens (the request tokens of the 3-legged flow)
+-- syntax: info = auth.oauth1(req, resolve)   -- or nil, reason
+function M.oauth1(req, resolve)
   local hv = M.scheme(req, "OAuth")
   if not hv then return nil, "missing" end
   local h = M.oauth_header(hv)
@@ -197,7 +217,8 @@ function M.oauth1(req)
   if h.oauth_version and h.oauth_version ~= "1.0" then return nil, "bad_request" end
   local csecret = consumers[h.oauth_consumer_key]
   if not csecret then return nil, "invalid" end
-  local tok = h.oauth_token and oauth_tokens[h.oauth_token]
+  local tok = h.oauth_token and (oauth_tokens[h.oauth_token] or issued.oauth1_token(h.oauth_token)
+    or (resolve and resolve(h.oauth_token)))
   if h.oauth_token and not tok then return nil, "invalid" end
 
   local _, list = params_of(req)
@@ -210,9 +231,9 @@ function M.oauth1(req)
   local key = M.encode(csecret) .. "&" .. M.encode(tok and tok.secret or "")
   local want = ngx.encode_base64(ngx.hmac_sha1(key, base))
   if not crypto.equal(want, h.oauth_signature) then return nil, "bad_signature" end
-  if tok and tok.variant ~= "valid" then return nil, "expired" end
+  if tok and tok.variant ~= "valid" then return nil, "expired", tok.detail end
   return { provider = "twitter", account = tok and tok.account or accounts.twitter,
-    consumer_key = h.oauth_consumer_key, token = h.oauth_token, oauth = h }
+    consumer_key = h.oauth_consumer_key, token = h.oauth_token, oauth = h, issued = tok and tok.issued }
 end
 
 --- legacy Facebook REST signature: md5(sorted "k=v" pairs without sig .. secret), hex

@@ -13,18 +13,23 @@ M.all = {
   "api.x.com",
   "api.twitter.com",
   "upload.twitter.com",
+  "x.com",                    -- OAuth 2 authorization dialog
+  "twitter.com",              -- (its legacy host)
   "graph.facebook.com",
   "graph-video.facebook.com",
   "rupload.facebook.com",
   "api.facebook.com",
+  "www.facebook.com",         -- Facebook Login dialog
   "api.linkedin.com",
   "www.linkedin.com",
   "api.pinterest.com",
   "api-sandbox.pinterest.com",
+  "www.pinterest.com",        -- OAuth dialog
   "pinterest-media-upload.s3-accelerate.amazonaws.com",
   "www.googleapis.com",
   "youtube.googleapis.com",
   "oauth2.googleapis.com",
+  "accounts.google.com",      -- OAuth dialog
   "sandbox.api.oneall.com",
   "media.socialpush.test",
   "other.socialpush.test",

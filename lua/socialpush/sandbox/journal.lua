@@ -20,6 +20,9 @@ local SECRET_PARAMS = {
   access_token = true, appsecret_proof = true, sig = true, session_key = true,
   client_secret = true, refresh_token = true, oauth_signature = true,
   password = true, fb_exchange_token = true,
+  -- OAuth flows: codes, PKCE, request tokens and verifiers, tokens being revoked/debugged
+  code = true, code_verifier = true, code_challenge = true, oauth_token = true,
+  oauth_verifier = true, denied = true, token = true, input_token = true, id_token = true,
 }
 
 --- mask one header value

@@ -20,9 +20,11 @@ local M = {}
 --- provider plug-ins loaded at start (module names; plain require, so a
 -- broken plug-in stops the sandbox from starting with its error in error.log)
 M.providers = {
+  "socialpush.sandbox.providers.oauth",   -- first: its Graph /me, /debug_token before facebook's GET /{id}
   "socialpush.sandbox.providers.facebook", "socialpush.sandbox.providers.linkedin",
   "socialpush.sandbox.providers.pinterest", "socialpush.sandbox.providers.twitter",
   "socialpush.sandbox.providers.youtube", "socialpush.sandbox.providers.oneall",
+  "socialpush.sandbox.providers.oauth_youtube",   -- after youtube: its own channels route wins
 }
 
 M.CONTROL_HOST = hosts.control

@@ -181,8 +181,12 @@ function M.register(server)
       ctx.page = page
       ctx.page_calls = state.incr("fb:usage:page:" .. page)
     end
-    local info, reason = server.auth.appsecret_proof(req, true)
+    local info, reason, detail = server.auth.appsecret_proof(req, true)
     if not info then
+      if detail and detail.reason == "lapsed" then   -- a token of the sandbox's OAuth past its lifetime
+        local message = require("socialpush.sandbox.providers.oauth_facebook").expired_message(detail.expires_at)
+        return nil, fail(ctx, 400, 190, message, { subcode = 463 })
+      end
       local f = AUTH_FAIL[reason] or AUTH_FAIL.invalid
       return nil, fail(ctx, 400, f[1], f[2], { subcode = f[3], type = f[4] })
     end

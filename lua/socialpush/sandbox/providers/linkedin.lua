@@ -77,10 +77,14 @@ end
 
 -- the account of the request's bearer token, or nil after answering 401
 local function authenticate(server, req)
-  local who, reason = server.auth.bearer(req, "linkedin")
+  local who, reason, detail = server.auth.bearer(req, "linkedin")
   if who then return who end
   if reason == "missing" then
     fail(server, 401, "Empty oauth2_access_token", { serviceErrorCode = 401 })
+  elseif reason == "expired" and detail and detail.reason == "lapsed" then
+    -- a token of the sandbox's OAuth past its lifetime [guess: code and text]
+    fail(server, 401, "The token used in the request has expired",
+      { serviceErrorCode = 65600, code = "EXPIRED_ACCESS_TOKEN" })
   elseif reason == "expired" then
     fail(server, 401, "The token used in the request has been revoked by the user",
       { serviceErrorCode = 65601, code = "REVOKED_ACCESS_TOKEN" })
