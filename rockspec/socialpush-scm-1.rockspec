@@ -67,7 +67,6 @@ build = {
     ["socialpush.sandbox.providers.oauth_linkedin"] = "lua/socialpush/sandbox/providers/oauth_linkedin.lua",
     ["socialpush.sandbox.providers.oauth_pinterest"] = "lua/socialpush/sandbox/providers/oauth_pinterest.lua",
     ["socialpush.sandbox.providers.oauth_twitter"] = "lua/socialpush/sandbox/providers/oauth_twitter.lua",
-    ["socialpush.sandbox.providers.oauth_youtube"] = "lua/socialpush/sandbox/providers/oauth_youtube.lua",
     ["socialpush.sandbox.providers.oneall"] = "lua/socialpush/sandbox/providers/oneall.lua",
     ["socialpush.sandbox.providers.pinterest"] = "lua/socialpush/sandbox/providers/pinterest.lua",
     ["socialpush.sandbox.providers.twitter"] = "lua/socialpush/sandbox/providers/twitter.lua",

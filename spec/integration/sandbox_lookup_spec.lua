@@ -6,7 +6,7 @@
 local helpers = require "spec_helpers"
 local json = require "socialpush.json"
 local sign = require "socialpush.sign"
-local linkedin = require "socialpush.linkedin"
+local linkedin = require "socialpush.providers.linkedin"
 
 local sb, acc, other
 

@@ -24,7 +24,6 @@ M.providers = {
   "socialpush.sandbox.providers.facebook", "socialpush.sandbox.providers.linkedin",
   "socialpush.sandbox.providers.pinterest", "socialpush.sandbox.providers.twitter",
   "socialpush.sandbox.providers.youtube", "socialpush.sandbox.providers.oneall",
-  "socialpush.sandbox.providers.oauth_youtube",   -- after youtube: its own channels route wins
 }
 
 M.CONTROL_HOST = hosts.control

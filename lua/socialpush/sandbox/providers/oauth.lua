@@ -6,7 +6,7 @@
 --   oauth_deny = true | false | "<provider>"   the dialogs answer with the provider's denial
 -- Listed first among the built-in plug-ins so that its Graph routes (/me, /debug_token)
 -- come before facebook.lua's GET /{id}. YouTube's channels.list (the Google identity call)
--- is providers/oauth_youtube.lua, listed after youtube.lua.
+-- is youtube.lua's channels route (it checks the read scopes of issued tokens).
 --
 -- Control (host sandbox.socialpush.test, never journaled):
 --   GET  /_/oauth   {settings = the changed ones, defaults =, now = the OAuth clock}

@@ -1,5 +1,5 @@
 --- Sandbox emulation of Google's OAuth 2.0 for YouTube (PROVIDERS-AUTH.md A2), part of
--- providers/oauth.lua. The identity call (channels.list) is providers/oauth_youtube.lua.
+-- providers/oauth.lua. The identity call (channels.list) is youtube.lua's channels route.
 --
 -- - GET accounts.google.com /o/oauth2/v2/auth (and /o/oauth2/auth): client_id
 --   (apps.youtube), redirect_uri (registered or loopback), response_type=code, scope

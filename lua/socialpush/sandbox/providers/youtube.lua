@@ -27,7 +27,12 @@
 -- Error bodies: {"error":{"code":N,"message":...,"errors":[{"message","domain","reason"}],
 -- "status":...}}. Reasons marked [mem] below are not confirmed from stored Google
 -- documentation (PROVIDERS.md 7, 10).
+local oauth = require("socialpush.sandbox.oauth")
+
 local M = {}
+
+local G = "https://www.googleapis.com/auth/"
+local READ_SCOPES = { G .. "youtube", G .. "youtube.readonly", G .. "youtube.force-ssl", G .. "youtubepartner" }
 
 local GRAN = 262144                  -- Google persists resumable bytes in 256 KiB units
 local MAX_VIDEO = 274877906944       -- Discovery mediaUpload.maxSize of videos.insert
@@ -238,7 +243,7 @@ function M.register(server)
   end
 
   function channel_title(channel)
-    if channel == nil or channel == fixture.channel_id then return "socialpush sandbox" end
+    if channel == nil or channel == fixture.channel_id then return server.accounts().profiles.youtube.title end
     return "another sandbox channel"
   end
 
@@ -818,10 +823,14 @@ function M.register(server)
       items = items, pageInfo = { totalResults = #items, resultsPerPage = #items } })
   end
 
-  -- GET channels?part=...&mine=true | id=
+  -- GET channels?part=...&mine=true | id= (also the identity call of the Google token flow:
+  -- issued tokens need a read scope; youtube.upload alone → 403 insufficientPermissions [doc])
   local function channels_list(req)
     local who = authorize(req)
     if not who then return end
+    if not oauth.has_any_scope(who, READ_SCOPES) then
+      return gerror(403, "insufficientPermissions", "Request had insufficient authentication scopes.", "global")
+    end
     local set = parts(req, { id = true, snippet = true, contentDetails = true, statistics = true, status = true,
       brandingSettings = true, localizations = true, topicDetails = true, auditDetails = true,
       contentOwnerDetails = true })
